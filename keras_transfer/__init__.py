@@ -1,0 +1,1 @@
+"""keras_transfer: transfer learning for Keras 3."""

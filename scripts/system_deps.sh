@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages that the offline datasets use: espeak-ng and sox (spoken
+# words), dataset-fashion-mnist (Fashion-MNIST). Installed only when missing and
+# when we may (root with apt-get); otherwise the tests that need them skip and
+# say why.
+set -u
+need=()
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v sox >/dev/null 2>&1 || need+=(sox)
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian packages: ${need[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1; } \
+    || echo "could not install ${need[*]}: tests that need them will skip"
+else
+  echo "optional Debian packages missing: ${need[*]} (sudo apt-get install ${need[*]})"
+fi
