@@ -99,6 +99,8 @@ def save_hub_savedmodel(model, export_dir, input_signature, signatures=None,
             outputs = model(inputs, training=False)
             if isinstance(outputs, dict):
                 return outputs
+            if isinstance(outputs, (list, tuple)):
+                return {f"output_{i}": o for i, o in enumerate(outputs)}
             return {"default": outputs}
         signatures = {"serving_default": serving_default}
 
