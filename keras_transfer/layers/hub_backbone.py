@@ -7,6 +7,7 @@ import re
 import keras
 import tensorflow as tf
 
+import keras_transfer.backbones.registry  # noqa: F401 (registers backbone names as handles)
 from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.backbones.handles import resolve_handle
 from keras_transfer.groups.layer_group import LayerGroup
