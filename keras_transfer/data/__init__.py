@@ -1,0 +1,14 @@
+"""The data layer: offline datasets and tf.data loaders for image, text, audio."""
+
+from keras_transfer.data.array_split import ArraySplit
+from keras_transfer.data.audio import decode_wav
+from keras_transfer.data.audio import inspect_wav
+from keras_transfer.data.audio import pad_or_trim
+from keras_transfer.data.audio import resample
+from keras_transfer.data.loaders import from_arrays
+from keras_transfer.data.loaders import from_directory
+from keras_transfer.data.loaders import from_tfds
+from keras_transfer.data.registry import DATASETS
+from keras_transfer.data.registry import list_datasets
+from keras_transfer.data.registry import load_dataset
+from keras_transfer.data.tfio_support import tensorflow_io_available
