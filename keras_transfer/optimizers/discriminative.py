@@ -62,9 +62,21 @@ def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None
     return None, [decay ** -(num_groups - 1 - k) for k in range(num_groups)]
 
 
-def group_patterns(groups):
-    """`(name, regex)` pairs that fullmatch exactly each group's variable paths."""
-    return [(g.name, "|".join(re.escape(p) for p in g.paths)) for g in groups]
+def group_patterns(groups, model_name=None):
+    """`(name, regex)` pairs that fullmatch each group's variable paths.
+
+    Paths are matched exactly, except for any leading scopes: a model's
+    variable paths may or may not start with the model's name (a `Sequential`
+    built with an `Input` scopes its layers; the same model reloaded from a
+    `.keras` file does not), so the patterns accept any prefix.
+    """
+    def tail(path):
+        if model_name and path.startswith(model_name + "/"):
+            return path[len(model_name) + 1:]
+        return path
+
+    return [(g.name, "(?:.*/)?(?:" + "|".join(re.escape(tail(p)) for p in g.paths) + ")")
+            for g in groups]
 
 
 def discriminative_optimizer(model, optimizer="adam", learning_rate=None, decay=None,
@@ -105,5 +117,5 @@ def discriminative_optimizer(model, optimizer="adam", learning_rate=None, decay=
                                           [g.name for g in groups])
     if base is not None:
         learning_rate = base
-    return DiscriminativeOptimizer(optimizer, group_patterns(groups), multipliers,
+    return DiscriminativeOptimizer(optimizer, group_patterns(groups, model.name), multipliers,
                                    learning_rate=learning_rate)

@@ -17,11 +17,15 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
     with its group's learning rate — for SGD, Adam, AdamW alike (scaling
     gradients instead would be wrong for Adam).
 
-    Unlike the stock `MultiOptimizer`, it has a `learning_rate`: the base rate
-    of the top group. Each group follows it times its multiplier, so Keras'
-    `ReduceLROnPlateau`, `LearningRateScheduler` and `LRFinder` keep working,
-    and a `LearningRateSchedule` (e.g. `SlantedTriangular`) is shared by all
-    groups, evaluated at this optimizer's step counter. It also accepts
+    Unlike the stock `MultiOptimizer`, it presents ONE learning rate, the
+    base rate of the top group, and each group follows it times its
+    multiplier. So Keras' `ReduceLROnPlateau`, `LearningRateScheduler`,
+    `TensorBoard` and keras_transfer's `LRFinder` scale every group together
+    and the ratios between groups stay; a `LearningRateSchedule` (e.g.
+    `SlantedTriangular`) is shared by all groups, evaluated at this
+    optimizer's step counter. For that, the per-group optimizers are exposed
+    as `group_optimizers`, not as MultiOptimizer's `optimizers` (which Keras'
+    callbacks would set one by one, flattening the groups). It also accepts
     gradients for a subset of the variables it was built on, which is what
     `ProgressiveUnfreezing` needs.
 
@@ -95,6 +99,21 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
     # The stock MultiOptimizer hides `learning_rate`; restore Keras' own
     # getter/setter (schedule-aware, refuses assignment over a schedule).
     learning_rate = keras.optimizers.Optimizer.learning_rate
+
+    @property
+    def optimizers(self):
+        # Hidden on purpose (see the class docstring): Keras' LR callbacks
+        # look for this attribute and would set each group to the same rate.
+        raise AttributeError(
+            "DiscriminativeOptimizer presents one learning rate for all groups; "
+            "use `.learning_rate` (the top group's) or `.group_optimizers`.")
+
+    @property
+    def group_optimizers(self):
+        """`{group name: optimizer}` plus `"default"` (variables in no group)."""
+        optimizers = dict(zip((name for name, _ in self.groups), self._group_optimizers))
+        optimizers["default"] = self._default
+        return optimizers
 
     def _sync_group_learning_rates(self):
         # A plain tensor, never a Variable: Keras' setter would adopt (and

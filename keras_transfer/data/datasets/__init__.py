@@ -1,0 +1,1 @@
+"""Offline datasets: one module per dataset, each with a `load_*` function."""

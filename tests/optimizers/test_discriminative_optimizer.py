@@ -1,0 +1,146 @@
+"""DiscriminativeOptimizer / discriminative_optimizer: exact per-group updates."""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_transfer.groups.model_groups import get_layer_groups
+from keras_transfer.optimizers.discriminative import discriminative_optimizer, group_multipliers
+from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
+from tests.test_case import TestCase
+
+
+def three_layer_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(3, name="low"),
+        keras.layers.Dense(3, name="mid"),
+        keras.layers.Dense(2, name="top"),
+    ])
+
+
+def data(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((8, 4), dtype=np.float32), rng.random((8, 2), dtype=np.float32)
+
+
+def gradients(model, x, y):
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(keras.losses.mean_squared_error(y, model(x)))
+    return tape.gradient(loss, model.trainable_variables)
+
+
+class DiscriminativeOptimizerTest(TestCase):
+    def test_sgd_step_moves_each_group_by_lr_times_decay_power(self):
+        model = three_layer_model()
+        x, y = data()
+        before = self.weights_snapshot(model.trainable_variables)
+        grads = [g.numpy() for g in gradients(model, x, y)]
+        model.compile(discriminative_optimizer(model, keras.optimizers.SGD(0.1), decay=2.0), "mse")
+        model.train_on_batch(x, y)
+        factors = {"low": 0.1 / 4, "mid": 0.1 / 2, "top": 0.1}
+        for old, var, grad in zip(before, model.trainable_variables, grads):
+            expected = old - factors[var.path.split("/")[1]] * grad
+            self.assertAllClose(var.numpy(), expected, atol=1e-7, rtol=1e-6)
+
+    def test_adam_matches_separate_reference_optimizers(self):
+        x, y = data(1)
+        model = three_layer_model(3)
+        reference = three_layer_model(3)
+        rates = [1e-3, 3e-3, 1e-2]
+        model.compile(discriminative_optimizer(model, "adam", learning_rates=rates), "mse")
+        refs = [keras.optimizers.Adam(r) for r in rates]
+        for _ in range(3):
+            model.train_on_batch(x, y)
+            grads = gradients(reference, x, y)
+            variables = reference.trainable_variables
+            for k, opt in enumerate(refs):
+                opt.apply(grads[2 * k: 2 * k + 2], variables[2 * k: 2 * k + 2])
+        for a, b in zip(model.trainable_variables, reference.trainable_variables):
+            self.assertAllClose(a.numpy(), b.numpy(), atol=1e-6)
+        # Plain gradient scaling would NOT match Adam (it is scale invariant).
+        self.assertGreater(np.abs(model.layers[0].kernel.numpy() -
+                                  three_layer_model(3).layers[0].kernel.numpy()).max(), 1e-4)
+
+    def test_learning_rate_is_settable_and_reaches_every_group(self):
+        model = three_layer_model()
+        optimizer = discriminative_optimizer(model, keras.optimizers.SGD(0.1), decay=2.0)
+        optimizer.learning_rate = 0.4
+        self.assertAllClose(optimizer.group_learning_rates(),
+                            {"low": 0.1, "mid": 0.2, "top": 0.4, "default": 0.4})
+
+    def test_keras_lr_callbacks_keep_working(self):
+        model = three_layer_model()
+        x, y = data()
+        model.compile(discriminative_optimizer(model, keras.optimizers.SGD(0.1), decay=2.0), "mse")
+        model.fit(x, y, epochs=3, verbose=0, callbacks=[
+            keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)])
+        self.assertAllClose(model.optimizer.group_learning_rates()["low"], 0.025 / 4)
+        # mode="max" on a falling loss: epoch 1 is "no improvement" -> halve once.
+        plateau = keras.callbacks.ReduceLROnPlateau(monitor="loss", mode="max", factor=0.5,
+                                                    patience=0)
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[plateau])
+        self.assertAllClose(float(model.optimizer.learning_rate), 0.0125)
+        self.assertAllClose(model.optimizer.group_learning_rates()["low"], 0.0125 / 4)
+
+    def test_schedule_is_shared_by_groups(self):
+        model = three_layer_model()
+        schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=1, decay_rate=0.5)
+        optimizer = discriminative_optimizer(model, "sgd", learning_rate=schedule, decay=2.0)
+        model.compile(optimizer, "mse")
+        x, y = data()
+        model.fit(x, y, epochs=1, batch_size=4, verbose=0)  # 2 steps
+        self.assertAllClose(optimizer.group_learning_rates(), {
+            "low": 0.1 * 0.25 / 4, "mid": 0.1 * 0.25 / 2, "top": 0.025, "default": 0.025})
+        with self.assertRaisesRegex(TypeError, "not settable"):
+            optimizer.learning_rate = 0.3
+
+    def test_keras_file_round_trip(self):
+        model = three_layer_model()
+        x, y = data()
+        model.compile(discriminative_optimizer(model, "adam", learning_rate=1e-2, decay=2.6), "mse")
+        model.fit(x, y, epochs=2, verbose=0)
+        path = os.path.join(self.temp_dir(), "m.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        self.assertIsInstance(loaded.optimizer, DiscriminativeOptimizer)
+        self.assertAllClose(loaded.optimizer.group_learning_rates(),
+                            model.optimizer.group_learning_rates())
+        self.assertEqual(len(loaded.optimizer.variables), len(model.optimizer.variables))
+        for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
+            self.assertAllClose(a.numpy(), b.numpy())
+        model.fit(x, y, epochs=1, verbose=0)
+        loaded.fit(x, y, epochs=1, verbose=0)
+        self.assertAllClose(model.get_weights()[0], loaded.get_weights()[0], atol=1e-6)
+
+    def test_subset_of_variables_and_unknown_variable_error(self):
+        model = three_layer_model()
+        optimizer = discriminative_optimizer(model, keras.optimizers.SGD(0.1))
+        optimizer.build(model.trainable_variables)
+        top = model.layers[-1].trainable_variables
+        optimizer.apply([tf.ones_like(v) for v in top], top)
+        self.assertEqual(int(optimizer.iterations), 1)
+        stranger = keras.Variable(np.ones(2, np.float32), name="stranger")
+        with self.assertRaisesRegex(ValueError, "not known when the optimizer was built"):
+            optimizer.apply([tf.ones(2)], [stranger])
+
+    def test_argument_errors(self):
+        with self.assertRaisesRegex(ValueError, "Pass only one of"):
+            group_multipliers(3, decay=2.0, lr_range=(1e-4, 1e-2))
+        with self.assertRaisesRegex(ValueError, r"`decay` must be >= 1.*decay=0.5"):
+            group_multipliers(3, decay=0.5)
+        with self.assertRaisesRegex(ValueError, "one rate per group"):
+            group_multipliers(3, learning_rates=[1e-3, 1e-2])
+        with self.assertRaisesRegex(ValueError, "0 < low <= high"):
+            group_multipliers(3, lr_range=(1e-2, 1e-4))
+        with self.assertRaisesRegex(ValueError, "one value per group"):
+            DiscriminativeOptimizer("sgd", [("a", "a.*")], [1.0, 0.5])
+        base, multipliers = group_multipliers(3, lr_range=slice(1e-4, 1e-2))
+        self.assertAllClose([base * m for m in multipliers], [1e-4, 1e-3, 1e-2])
+
+    def test_groups_of_a_sequential_stack(self):
+        self.assertEqual([g.name for g in get_layer_groups(three_layer_model())],
+                         ["low", "mid", "top"])
