@@ -6,6 +6,7 @@ from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.callbacks.optimizer_setup import (
     inner_optimizer,
     optimizer_steps,
+    replace_optimizer,
     strategy_scope,
 )
 from keras_transfer.groups.model_groups import get_layer_groups
@@ -91,10 +92,7 @@ class DiscriminativeLR(keras.callbacks.Callback):
                 new = keras.optimizers.LossScaleOptimizer(new)
             if old.built:
                 new.build(model.trainable_variables)
-        model.optimizer = new
-        compile_config = getattr(model, "_compile_config", None)
-        if compile_config is not None and "optimizer" in getattr(compile_config, "config", {}):
-            compile_config.config["optimizer"] = new
+        replace_optimizer(model, new)
         rates = inner_optimizer(new).group_learning_rates()
         say("DiscriminativeLR: " + ", ".join(f"{name}={rate:.3g}" for name, rate in rates.items()
                                              if name != "default"), self.verbose)

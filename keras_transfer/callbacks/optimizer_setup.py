@@ -31,27 +31,56 @@ def known_variable_ids(optimizer):
     return None if built_on is None else {id(v) for v in built_on}
 
 
+def replace_optimizer(model, optimizer):
+    """Makes `optimizer` the compiled model's optimizer (before any step).
+
+    Keras keeps the compiled optimizer in two places: `model.optimizer` (used
+    by the train step) and the compile config (saved in `.keras` files).
+    """
+    model.optimizer = optimizer
+    compile_config = getattr(model, "_compile_config", None)
+    if compile_config is not None and "optimizer" in getattr(compile_config, "config", {}):
+        compile_config.config["optimizer"] = optimizer
+
+
+def fresh_copy(optimizer):
+    """An unbuilt optimizer with the same class and settings."""
+    return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+
+
 def ensure_optimizer_covers(model, variables):
     """Builds the model's optimizer on `variables`, or checks it already covers them.
 
+    An optimizer that Keras already built on fewer variables (it does so
+    before the callbacks run under a distribution strategy) but that has
+    taken no step is replaced by a fresh copy built on all of them.
+
     Raises:
-        ValueError: if the optimizer was built on fewer variables, with advice.
+        ValueError: if the optimizer has trained on fewer variables.
     """
     optimizer = model.optimizer
     if optimizer is None:
         raise ValueError("The model is not compiled: call `model.compile(...)` before `fit`.")
+    variables = list(variables)
     if not optimizer.built:
         with strategy_scope(model):
-            optimizer.build(list(variables))
+            optimizer.build(variables)
         return
     known = known_variable_ids(optimizer)
     if known is None:
         return
     missing = [v.path for v in variables if id(v) not in known]
+    if missing and optimizer_steps(optimizer) == 0:
+        with strategy_scope(model):
+            copy = fresh_copy(optimizer)
+            copy.build(variables)
+        replace_optimizer(model, copy)
+        return
     if missing:
         raise ValueError(
-            f"The optimizer was built before these variables could train, e.g. "
-            f"{missing[:3]} ({len(missing)} in all), so it cannot update them later. "
-            "Compile the model with every layer group trainable (ProgressiveUnfreezing "
-            "freezes them itself at the start of fit), or compile with a fresh optimizer."
+            f"The optimizer has trained before these variables could, e.g. "
+            f"{missing[:3]} ({len(missing)} in all), so it cannot update them later "
+            "without losing its state. Compile the model with a fresh optimizer before "
+            "the fit that unfreezes progressively (ProgressiveUnfreezing freezes the "
+            "groups itself)."
         )

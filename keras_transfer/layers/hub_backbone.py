@@ -378,7 +378,13 @@ def _load(handle, trainable):
                 f"({handle!r}): TF2 cannot run their update ops or regularizers. "
                 "Use trainable=False, or a TF2 SavedModel version of the model."
             )
-        loaded = tf.saved_model.load(path, tags=[] if is_v1 else None)
+        try:
+            loaded = tf.saved_model.load(path, tags=[] if is_v1 else None)
+        except (RuntimeError, tf.errors.NotFoundError) as error:
+            if "Op type not registered" not in str(error):
+                raise
+            _import_text_ops(error)  # TF Hub text preprocessors use tf-text ops
+            loaded = tf.saved_model.load(path, tags=[] if is_v1 else None)
         return loaded, is_v1
     if callable(handle) or hasattr(handle, "signatures"):
         return handle, bool(getattr(handle, "_is_hub_module_v1", False))
@@ -386,6 +392,17 @@ def _load(handle, trainable):
         "`handle` must be a path, a URL, a registry name, or a loaded SavedModel. "
         f"Received: handle={handle!r}"
     )
+
+
+def _import_text_ops(error):
+    try:
+        import tensorflow_text  # noqa: F401 (registers the ops)
+    except ImportError:
+        raise ImportError(
+            f"This SavedModel needs ops that are not in core TensorFlow ({error}). "
+            "Text preprocessors use tensorflow-text: "
+            "`pip install keras-transfer[text]` (or `pip install tensorflow-text`)."
+        ) from error
 
 
 def _saved_variables(loaded, fn):
