@@ -1,1 +1,26 @@
-"""keras_transfer: transfer learning for Keras 3."""
+"""keras_transfer: transfer learning for Keras 3.
+
+TF Hub-format backbones as real Keras 3 layers, fine-tuning callbacks for
+`model.fit` (progressive unfreezing, discriminative learning rates, schedules,
+LR finder), model builders, offline pretrained backbones, and TF Serving export.
+"""
+
+from keras_transfer.backbones.hub_format import save_hub_savedmodel
+from keras_transfer.backbones.registry import backbone_path
+from keras_transfer.backbones.registry import get_backbone
+from keras_transfer.backbones.registry import list_backbones
+from keras_transfer.backbones.registry import register_backbone
+from keras_transfer.callbacks.discriminative_lr import DiscriminativeLR
+from keras_transfer.callbacks.lr_finder import LRFinder
+from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
+from keras_transfer.distribute.strategy import get_strategy
+from keras_transfer.groups.layer_group import LayerGroup
+from keras_transfer.groups.model_groups import get_layer_groups
+from keras_transfer.layers.hub_backbone import HubBackbone
+from keras_transfer.optimizers.discriminative import discriminative_optimizer
+from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
+from keras_transfer.recipes.fine_tune import fine_tune
+from keras_transfer.schedules.one_cycle import OneCycle
+from keras_transfer.schedules.scaled import ScaledSchedule
+from keras_transfer.schedules.slanted_triangular import SlantedTriangular
+from keras_transfer.version import __version__
