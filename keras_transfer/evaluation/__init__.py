@@ -1,0 +1,4 @@
+"""Evaluation: metrics and error analysis of trained classifiers."""
+
+from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate

@@ -1,0 +1,286 @@
+"""`write_report`: a Markdown training report with its figures, in a run directory."""
+
+import json
+import numbers
+import os
+
+from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.report import common
+from keras_transfer.report import inputs
+from keras_transfer.report.build_confusion_matrix_figure import build_confusion_matrix_figure
+from keras_transfer.report.build_learning_curves_figure import build_learning_curves_figure
+from keras_transfer.report.build_per_class_figure import build_per_class_figure
+
+REPORT_FILE = "report.md"
+LEARNING_CURVES_FILE = "learning_curves.png"
+CONFUSION_MATRIX_FILE = "confusion_matrix.png"
+PER_CLASS_FILE = "per_class.png"
+
+_MOST_CONFUSED_ROWS = 10
+_EXAMPLE_CHARS = 200
+# Metrics compared with `extra["baseline"]`: key, label.
+_SUMMARY_METRICS = (
+    ("accuracy", "Accuracy"),
+    ("macro_f1", "Macro F1"),
+    ("weighted_f1", "Weighted F1"),
+    ("macro_precision", "Macro precision"),
+    ("macro_recall", "Macro recall"),
+    ("log_loss", "Log loss"),
+    ("expected_calibration_error", "Expected calibration error (10 bins)"),
+)
+
+
+@keras_transfer_export
+def write_report(run_dir, history, evaluation, stages=None, group_learning_rates=None,
+                 title="Training report", extra=None):
+    """Writes `report.md` and its figures into `run_dir`.
+
+    The report holds: a summary table (data size, accuracy, F1, log loss,
+    calibration, epochs and final losses; with a baseline in `extra`, before
+    and after columns and the change), the learning curves
+    (`learning_curves.png`, see `keras_transfer.build_learning_curves_figure`),
+    the unfreezing stages and per-group learning rates, the confusion matrix
+    (`confusion_matrix.png`), per-class metrics (`per_class.png` and a
+    table), the most confused class pairs, the worst-predicted examples (texts
+    escaped for Markdown and cut to 200 characters), a calibration table, and
+    the run details and configuration from `extra`. Sections without data
+    are left out. Epochs are shown 1-based, as Keras prints them.
+
+    Args:
+        run_dir: str or path. Directory to write into; created if missing.
+        history: `keras.callbacks.History` or dict of per-epoch lists, or
+            `None`.
+        evaluation: dict. The result of `keras_transfer.evaluate_classifier`
+            or `keras_transfer.predict_and_evaluate`, or `None`.
+        stages: list of dicts. `ProgressiveUnfreezing.stages`:
+            `{"epoch": e, "stage": s, "trainable_groups": [...]}` with 0-based
+            epochs. Defaults to `None`.
+        group_learning_rates: list of dicts. `DiscriminativeLR.history`:
+            `{"epoch": e, group: rate, ...}`. Defaults to `None`.
+        title: str. The report's title. Defaults to `"Training report"`.
+        extra: dict. Optional `"baseline"` (the accuracy before fine-tuning,
+            or a dict of metrics such as another `evaluate_classifier`
+            result), optional `"config"` (the configuration used, shown as
+            JSON), and any other entries, shown in a "Run details" table.
+            Defaults to `None`.
+
+    Returns:
+        The path of `run_dir/report.md`, as a str.
+
+    Raises:
+        ImportError: if matplotlib is not installed (the `report` extra).
+        ValueError: if an argument does not have the shape described.
+
+    Example:
+
+    ```python
+    history = model.fit(train, validation_data=val, epochs=4,
+                        callbacks=[unfreezing, discriminative_lr])
+    evaluation = keras_transfer.predict_and_evaluate(model, val, class_names)
+    keras_transfer.write_report("runs/flowers", history, evaluation,
+                                stages=unfreezing.stages,
+                                group_learning_rates=discriminative_lr.history,
+                                extra={"baseline": 0.62, "config": config})
+    ```
+    """
+    if not isinstance(run_dir, (str, os.PathLike)):
+        raise ValueError(f"`run_dir` must be a path. Received: run_dir={run_dir!r}")
+    if not isinstance(title, str) or not title.strip():
+        raise ValueError(f"`title` must be a non-empty string. Received: title={title!r}")
+    if extra is not None and not isinstance(extra, dict):
+        raise ValueError(f"`extra` must be a dict or None. Received: extra={extra!r}")
+    if evaluation is not None and (not isinstance(evaluation, dict)
+                                   or "confusion_matrix" not in evaluation):
+        received = (f"a dict with keys {sorted(evaluation)}" if isinstance(evaluation, dict)
+                    else type(evaluation).__name__)
+        raise ValueError(
+            "`evaluation` must be the dict returned by `keras_transfer.evaluate_classifier` "
+            f"or None. Received: {received}")
+    extra = dict(extra or {})
+    baseline = _baseline(extra.pop("baseline", None))
+    config = extra.pop("config", None)
+    epochs, metrics = inputs.history_dict(history)
+    stage_entries = inputs.stage_list(stages)
+    lr_epochs, rates = inputs.learning_rate_dict(group_learning_rates)
+
+    os.makedirs(run_dir, exist_ok=True)
+    sections = [f"# {common.escape_markdown(title)}"]
+    sections.append(_summary(evaluation, baseline, epochs, metrics))
+
+    figure = build_learning_curves_figure(history, stages, group_learning_rates)
+    if figure is not None:
+        common.save_figure(figure, os.path.join(run_dir, LEARNING_CURVES_FILE))
+        sections.append(f"## Learning curves\n\n![Learning curves]({LEARNING_CURVES_FILE})")
+    if stage_entries:
+        sections.append(_stages_section(stage_entries))
+    if rates:
+        sections.append(_learning_rates_section(lr_epochs, rates))
+    if evaluation is not None:
+        common.save_figure(build_confusion_matrix_figure(evaluation),
+                           os.path.join(run_dir, CONFUSION_MATRIX_FILE))
+        common.save_figure(build_per_class_figure(evaluation),
+                           os.path.join(run_dir, PER_CLASS_FILE))
+        sections.append(f"## Confusion matrix\n\n![Confusion matrix]({CONFUSION_MATRIX_FILE})")
+        sections.append(_per_class_section(evaluation))
+        sections.append(_most_confused_section(evaluation))
+        sections.append(_worst_section(evaluation))
+        sections.append(_calibration_section(evaluation))
+    if extra:
+        rows = [[common.escape_markdown(key), _detail(value)] for key, value in extra.items()]
+        sections.append("## Run details\n\n" + common.markdown_table(["Item", "Value"], rows))
+    if config is not None:
+        sections.append("## Configuration\n\n" + _code_block(
+            json.dumps(config, indent=2, sort_keys=True, default=str), "json"))
+
+    path = os.path.join(os.fspath(run_dir), REPORT_FILE)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("\n\n".join(sections) + "\n")
+    return path
+
+
+def _baseline(baseline):
+    if baseline is None:
+        return {}
+    if isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
+        return {"accuracy": float(baseline)}
+    if isinstance(baseline, dict):
+        return {key: float(value) for key, value in baseline.items()
+                if isinstance(value, numbers.Real) and not isinstance(value, bool)}
+    raise ValueError(
+        "`extra['baseline']` must be the accuracy before fine-tuning (a number) or a dict of "
+        f"metrics such as `evaluate_classifier`'s. Received: {baseline!r}")
+
+
+def _summary(evaluation, baseline, epochs, metrics):
+    rows = []
+    if evaluation is not None:
+        rows.append(["Examples evaluated", str(evaluation.get("num_examples", "\u2013")),
+                     None])
+        rows.append(["Classes", str(evaluation.get("num_classes", "\u2013")), None])
+        for key, label in _SUMMARY_METRICS:
+            if key in evaluation:
+                rows.append([label, evaluation[key], baseline.get(key)])
+    if epochs:
+        rows.append(["Epochs trained", str(len(epochs)), None])
+        for key, label in (("loss", "Final training loss"),
+                           ("val_loss", "Final validation loss")):
+            if metrics.get(key):
+                rows.append([label, metrics[key][-1], None])
+        accuracy = inputs.accuracy_key(metrics)
+        if accuracy and metrics.get("val_" + accuracy):
+            values = metrics["val_" + accuracy]
+            best = max(range(len(values)), key=lambda i: values[i])
+            rows.append([f"Best validation accuracy (epoch {epochs[best]})", values[best],
+                         None])
+    if not rows:
+        return "## Summary\n\nNo history or evaluation was given."
+    if baseline:
+        table = [[label, common.format_number(before), common.format_number(value),
+                  _change(value, before)] for label, value, before in rows]
+        return "## Summary\n\n" + common.markdown_table(
+            ["Metric", "Before", "After", "Change"], table, ["l", "r", "r", "r"])
+    table = [[label, common.format_number(value)] for label, value, _ in rows]
+    return "## Summary\n\n" + common.markdown_table(["Metric", "Value"], table, ["l", "r"])
+
+
+def _change(value, before):
+    if before is None or not isinstance(value, numbers.Real):
+        return "\u2013"
+    return f"{value - before:+.4f}"
+
+
+def _stages_section(stages):
+    rows = []
+    for stage in stages:
+        start = (f"epoch {stage['position'] + 1}" if stage["unit"] == "epoch"
+                 else f"step {stage['position']}")
+        groups = stage["trainable_groups"]
+        rows.append([str(stage["stage"]), start, str(len(groups)),
+                     ", ".join(common.escape_markdown(g) for g in groups)])
+    return "## Unfreezing stages\n\n" + common.markdown_table(
+        ["Stage", "Starts at", "Trainable groups", "Groups (input side first)"], rows,
+        ["r", "l", "r", "l"])
+
+
+def _learning_rates_section(epochs, rates):
+    rows = [[common.escape_markdown(name), _rate(values[0]), _rate(values[-1])]
+            for name, values in rates.items()]
+    return ("## Learning rates per group\n\n" + common.markdown_table(
+        ["Group", f"Epoch {epochs[0]}", f"Epoch {epochs[-1]}"], rows, ["l", "r", "r"]))
+
+
+def _rate(value):
+    return "\u2013" if value != value else f"{value:.3g}"
+
+
+def _per_class_section(evaluation):
+    rows = [[common.escape_markdown(row["name"]), common.format_number(row["precision"]),
+             common.format_number(row["recall"]), common.format_number(row["f1"]),
+             str(row["support"])] for row in evaluation["per_class"]]
+    return (f"## Per-class metrics\n\n![Per-class metrics]({PER_CLASS_FILE})\n\n"
+            + common.markdown_table(["Class", "Precision", "Recall", "F1", "Support"], rows,
+                                    ["l", "r", "r", "r", "r"]))
+
+
+def _most_confused_section(evaluation):
+    pairs = evaluation.get("most_confused") or []
+    if not pairs:
+        return "## Most confused pairs\n\nNo example was misclassified."
+    rows = [[common.escape_markdown(p["true"]), common.escape_markdown(p["predicted"]),
+             str(p["count"]), f"{p['fraction_of_true']:.1%}"]
+            for p in pairs[:_MOST_CONFUSED_ROWS]]
+    note = (f"\n\nShowing {_MOST_CONFUSED_ROWS} of {len(pairs)} pairs."
+            if len(pairs) > _MOST_CONFUSED_ROWS else "")
+    return "## Most confused pairs\n\n" + common.markdown_table(
+        ["True class", "Predicted class", "Count", "Share of true class"], rows,
+        ["l", "l", "r", "r"]) + note
+
+
+def _worst_section(evaluation):
+    worst = evaluation.get("worst_predictions") or []
+    if not worst:
+        return "## Worst predictions\n\nNone recorded."
+    with_examples = any("example" in w for w in worst)
+    header = ["Rank", "Index", "True", "Predicted", "P(predicted)", "P(true)"]
+    align = ["r", "r", "l", "l", "r", "r"]
+    if with_examples:
+        header.append("Example")
+        align.append("l")
+    rows = []
+    for rank, w in enumerate(worst, start=1):
+        row = [str(rank), str(w["index"]), common.escape_markdown(w["true"]),
+               common.escape_markdown(w["predicted"]) + ("" if not w["correct"] else " (correct)"),
+               f"{w['confidence']:.3f}", f"{w['true_probability']:.3f}"]
+        if with_examples:
+            example = common.escape_markdown(w.get("example", ""), _EXAMPLE_CHARS)
+            row.append(example if w.get("example_type") != "array" else f"_{example}_")
+        rows.append(row)
+    return ("## Worst predictions\n\nThe examples whose true class got the lowest "
+            "probability.\n\n" + common.markdown_table(header, rows, align))
+
+
+def _calibration_section(evaluation):
+    bins = [b for b in evaluation.get("calibration_bins") or [] if b["count"]]
+    if not bins:
+        return "## Calibration\n\nNo calibration bins recorded."
+    rows = [[f"({b['lower']:.1f}, {b['upper']:.1f}]", str(b["count"]),
+             f"{b['accuracy']:.3f}", f"{b['confidence']:.3f}"] for b in bins]
+    ece = evaluation.get("expected_calibration_error")
+    lead = f"Expected calibration error: {ece:.4f}.\n\n" if ece is not None else ""
+    return "## Calibration\n\n" + lead + common.markdown_table(
+        ["Confidence", "Examples", "Accuracy", "Mean confidence"], rows, ["l", "r", "r", "r"])
+
+
+def _detail(value):
+    if isinstance(value, (str, numbers.Number)) or value is None:
+        return common.format_number(value) if not isinstance(value, str) \
+            else common.escape_markdown(value)
+    text = json.dumps(value, sort_keys=True, default=str)
+    return common.escape_markdown(text, 300)
+
+
+def _code_block(text, language):
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{language}\n{text}\n{fence}"

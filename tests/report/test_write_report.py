@@ -1,0 +1,136 @@
+import os
+import sys
+from unittest import mock
+
+import numpy as np
+import tensorflow as tf
+from matplotlib import image as mpimg
+
+from keras_transfer.report.write_report import write_report
+from tests.report.report_data import HISTORY
+from tests.report.report_data import LEARNING_RATES
+from tests.report.report_data import PNG_MAGIC
+from tests.report.report_data import STAGES
+from tests.report.report_data import evaluation
+
+
+class WriteReportTest(tf.test.TestCase):
+    def assert_valid_png(self, path, size):
+        with open(path, "rb") as file:
+            content = file.read()
+        self.assertEqual(content[:8], PNG_MAGIC)
+        self.assertGreater(len(content), 5 * 1024)
+        pixels = mpimg.imread(path)
+        self.assertEqual(pixels.shape[:2], size)
+        # Not a flat image: curves, bars and text on white.
+        self.assertGreater(float(np.std(pixels[..., :3])), 0.05)
+
+    def test_writes_report_and_figures(self):
+        run_dir = os.path.join(self.get_temp_dir(), "run", "nested")
+        path = write_report(
+            run_dir, HISTORY, evaluation(), stages=STAGES,
+            group_learning_rates=LEARNING_RATES, title="Flowers: fine-tuning",
+            extra={"baseline": {"accuracy": 0.3, "macro_f1": 0.25},
+                   "config": {"backbone": "efficientnet_lite0", "epochs": 4},
+                   "backbone": "efficientnet_lite0", "seed": 7})
+        self.assertEqual(path, os.path.join(run_dir, "report.md"))
+        # 110 dpi: learning curves 11 x 7.5 in, confusion matrix 6.7 x 5.5 in,
+        # per-class bars 9 x 3.2 in.
+        self.assert_valid_png(os.path.join(run_dir, "learning_curves.png"), (825, 1210))
+        self.assert_valid_png(os.path.join(run_dir, "confusion_matrix.png"), (605, 737))
+        self.assert_valid_png(os.path.join(run_dir, "per_class.png"), (352, 990))
+
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        headings = [line for line in report.splitlines() if line.startswith("#")]
+        self.assertEqual(headings, [
+            "# Flowers: fine-tuning", "## Summary", "## Learning curves",
+            "## Unfreezing stages", "## Learning rates per group", "## Confusion matrix",
+            "## Per-class metrics", "## Most confused pairs", "## Worst predictions",
+            "## Calibration", "## Run details", "## Configuration"])
+        for row in [
+            "| Metric | Before | After | Change |",
+            "| Accuracy | 0.3000 | 0.7000 | +0.4000 |",
+            # F1: daisy 0.8, roses 4/7, tulips 0.75.
+            "| Macro F1 | 0.2500 | 0.7071 | +0.4571 |",
+            # (7 * -ln 0.8 + 3 * -ln 0.1) / 10.
+            "| Log loss | \u2013 | 0.8470 | \u2013 |",
+            "| Epochs trained | \u2013 | 4 | \u2013 |",
+            "| Best validation accuracy (epoch 3) | \u2013 | 0.7500 | \u2013 |",
+            "| 1 | epoch 2 | 2 | backbone/block1, head |",
+            "| 2 | epoch 4 | 3 | backbone/stem, backbone/block1, head |",
+            "| head | 0.001 | 0.00025 |",
+            "| roses | 0.6667 | 0.5000 | 0.5714 | 4 |",
+            "| tulips \\| pink\\_ones | 0.6000 | 1.0000 | 0.7500 | 3 |",
+            "| roses | tulips \\| pink\\_ones | 2 | 50.0% |",
+            "| daisy | roses | 1 | 33.3% |",
+            "| (0.7, 0.8] | 10 | 0.700 | 0.800 |",
+            "| seed | 7 |",
+            "![Learning curves](learning_curves.png)",
+            "![Confusion matrix](confusion_matrix.png)",
+            "![Per-class metrics](per_class.png)",
+            '  "backbone": "efficientnet_lite0",',
+        ]:
+            self.assertIn(row, report)
+        # The text of a worst prediction, escaped onto one table line.
+        self.assertIn(
+            "| a &lt;b&gt;bold&lt;/b&gt; \\| \\*claim\\* with \\`code\\` and a newline |",
+            report)
+        self.assertNotIn("<b>", report)
+        self.assertNotIn("| default |", report)
+
+    def test_evaluation_only(self):
+        run_dir = self.get_temp_dir() + "/eval_only"
+        path = write_report(run_dir, None, evaluation(examples=False), extra={"baseline": 0.5})
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        self.assertIn("# Training report", report)
+        self.assertIn("| Accuracy | 0.5000 | 0.7000 | +0.2000 |", report)
+        self.assertIn("| Rank | Index | True | Predicted | P(predicted) | P(true) |\n", report)
+        self.assertNotIn("## Learning curves", report)
+        self.assertFalse(os.path.exists(os.path.join(run_dir, "learning_curves.png")))
+        self.assertTrue(os.path.exists(os.path.join(run_dir, "confusion_matrix.png")))
+
+    def test_history_only_with_step_stages(self):
+        run_dir = self.get_temp_dir() + "/history_only"
+        stages = [{"step": 0, "stage": 0, "trainable_groups": ["head"]},
+                  {"step": 50, "stage": 1, "trainable_groups": ["backbone", "head"]}]
+        path = write_report(run_dir, {"loss": [1.0, 0.5]}, None, stages=stages)
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        self.assertIn("| Final training loss | 0.5000 |", report)
+        self.assertIn("| 1 | step 50 | 2 | backbone, head |", report)
+        self.assertNotIn("## Confusion matrix", report)
+        self.assertEqual(sorted(os.listdir(run_dir)), ["learning_curves.png", "report.md"])
+
+    def test_without_matplotlib_names_the_extra(self):
+        hidden = {"matplotlib": None, "matplotlib.figure": None,
+                  "matplotlib.backends.backend_agg": None}
+        with mock.patch.dict(sys.modules, hidden):
+            with self.assertRaises(ImportError) as context:
+                write_report(self.get_temp_dir(), HISTORY, None)
+        self.assertIn("pip install 'keras-transfer[report]'", str(context.exception))
+
+    def test_errors(self):
+        cases = [
+            (dict(run_dir=None), "Received: run_dir=None"),
+            (dict(title=""), "Received: title=''"),
+            (dict(extra=[1]), "Received: extra=[1]"),
+            (dict(extra={"baseline": "high"}), "Received: 'high'"),
+            (dict(evaluation={"accuracy": 0.5}), "a dict with keys ['accuracy']"),
+            (dict(history=[0.1, 0.2]), "Received: history of type list"),
+            (dict(stages=[{"stage": 0}]), "`stages[0]` must be a dict with an `epoch`"),
+            (dict(stages=[{"epoch": -1, "trainable_groups": []}]),
+             "`stages[0]['epoch']` must be an integer >= 0. Received: -1"),
+            (dict(group_learning_rates=[{"head": 1e-3}]),
+             "`group_learning_rates[0]` must be a dict with an `epoch`"),
+            (dict(group_learning_rates=[{"epoch": 0, "head": "fast"}]),
+             "`group_learning_rates[0]['head']` values must be numbers"),
+        ]
+        for overrides, message in cases:
+            kwargs = dict(run_dir=self.get_temp_dir(), history=HISTORY, evaluation=None)
+            kwargs.update(overrides)
+            with self.subTest(message=message):
+                with self.assertRaises(ValueError) as context:
+                    write_report(**kwargs)
+                self.assertIn(message, str(context.exception))
