@@ -5,6 +5,13 @@ TF Hub-format backbones as real Keras 3 layers, fine-tuning callbacks for
 LR finder), model builders, offline pretrained backbones, and TF Serving export.
 """
 
+import os as _os
+import sys as _sys
+
+if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-transfer":
+    # The command line: keep TensorFlow's C++ start-up chatter out of the output.
+    _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
 from keras_transfer.backbones.registry import backbone_path
 from keras_transfer.backbones.registry import get_backbone

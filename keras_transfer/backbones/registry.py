@@ -67,7 +67,7 @@ BACKBONES = {
         "requirement": "pyopen-wakeword==1.1.0",
         "variant": "feature_vector",
         "input": {"dtype": "float32", "sample_rate": 16000, "range": [-1.0, 1.0],
-                  "min_samples": 12400},
+                  "min_samples": 12512},
         "output_key": "default",
         "output_dim": 96,
         "preprocessing": "Mono 16 kHz waveform in [-1, 1]; mel front-end inside the graph.",

@@ -1,0 +1,88 @@
+"""Turn a `--data` source (built-in name, `tfds:NAME`, folder) into datasets."""
+
+import os
+from dataclasses import dataclass, field
+
+from keras_transfer.cli.errors import UsageError
+
+
+@dataclass
+class DataSource:
+    """Train/test datasets plus what the CLI needs to know about them."""
+
+    train: object
+    test: object
+    class_names: list
+    modality: str
+    description: str
+    test_examples: list = field(default_factory=list)
+
+
+def load_source(source, modality=None, batch_size=32, num_train=None, num_test=None, seed=0,
+                image_size=None, sample_rate=16000, clip_seconds=1.0):
+    """Loads `source` as batched `(x, y)` datasets.
+
+    Args:
+        source: str. A built-in dataset (`keras-transfer datasets`), `tfds:NAME`
+            (train/test splits), or a folder with one subfolder per class (a
+            `test/` and `train/` pair inside, or a single folder split 80/20).
+    """
+    from keras_transfer import data
+
+    options = dict(batch_size=batch_size, seed=seed)
+    if source in data.DATASETS:
+        entry = data.DATASETS[source]
+        modality = _check_modality(modality, entry["modality"], source)
+        sizes = {}
+        if source != "spoken_words":
+            sizes = {"train": {"num_examples": num_train}, "test": {"num_examples": num_test}}
+        train = data.load_dataset(source, "train", seed=seed, **sizes.get("train", {}))
+        test = data.load_dataset(source, "test", seed=seed, **sizes.get("test", {}))
+        extra = _modality_options(modality, image_size, sample_rate, clip_seconds)
+        if modality == "audio":
+            extra["input_sample_rate"] = entry.get("sample_rate", sample_rate)
+        train_ds = data.from_arrays(*train, modality=modality, shuffle=True, **options, **extra)
+        test_ds = data.from_arrays(*test, modality=modality, shuffle=False, **options, **extra)
+        examples = list(test.x[:8]) if modality == "text" else []
+        return DataSource(train_ds, test_ds, list(train.class_names), modality,
+                          f"{source}: {len(train.y)} train / {len(test.y)} test", examples)
+    if source.startswith("tfds:"):
+        if modality is None:
+            raise UsageError("--task is required with tfds: sources (image, text or audio)")
+        name = source[len("tfds:"):]
+        extra = _modality_options(modality, image_size, sample_rate, clip_seconds)
+        train_ds = data.from_tfds(name, "train", shuffle=True, **options, **extra)
+        test_ds = data.from_tfds(name, "test", shuffle=False, **options, **extra)
+        return DataSource(train_ds, test_ds, list(train_ds.class_names), modality,
+                          f"tfds {name}")
+    if os.path.isdir(source):
+        if modality is None:
+            raise UsageError("--task is required with a folder source (image, text or audio)")
+        extra = _modality_options(modality, image_size, sample_rate, clip_seconds)
+        train_dir, test_dir = os.path.join(source, "train"), os.path.join(source, "test")
+        if os.path.isdir(train_dir) and os.path.isdir(test_dir):
+            train_ds = data.from_directory(train_dir, modality, shuffle=True, **options, **extra)
+            test_ds = data.from_directory(test_dir, modality, shuffle=False, **options, **extra)
+        else:
+            train_ds, test_ds = data.from_directory(source, modality, validation_split=0.2,
+                                                    subset="both", **options, **extra)
+        return DataSource(train_ds, test_ds, list(train_ds.class_names), modality,
+                          f"folder {source}")
+    raise UsageError(
+        f"--data {source!r} is not a built-in dataset ({', '.join(sorted(data.DATASETS))}), "
+        "a tfds:NAME, or an existing folder")
+
+
+def _check_modality(requested, actual, source):
+    if requested is not None and requested != actual:
+        raise UsageError(f"--task {requested} does not match {source}, which is {actual} data")
+    return actual
+
+
+def _modality_options(modality, image_size, sample_rate, clip_seconds):
+    if modality == "image":
+        return {"image_size": image_size} if image_size else {}
+    if modality == "audio":
+        return {"sample_rate": sample_rate,
+                "output_sequence_length": int(round(sample_rate * clip_seconds))}
+    return {}

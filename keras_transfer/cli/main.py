@@ -1,0 +1,161 @@
+"""`keras-transfer`: fine-tune pretrained backbones from the command line."""
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+
+from keras_transfer.cli.errors import UsageError
+
+DESCRIPTION = """\
+Fine-tune pretrained TF Hub-format backbones with Keras 3.
+
+Typical session:
+  keras-transfer backbones                       # what can I fine-tune?
+  keras-transfer datasets                        # offline datasets to try
+  keras-transfer fit --backbone minilm_l6 --data rotten_tomatoes --output runs/rt
+  keras-transfer predict --model runs/rt "a gorgeous, moving film"
+  keras-transfer demo                            # the whole thing, on the default
+
+Every `fit` writes a run directory: model.keras, serving/<version>/ (TF Serving),
+metrics.json, config.json, evaluation.json and report.md with PNG figures.
+"""
+
+DEMO_DEFAULTS = dict(backbone="minilm_l6", data="rotten_tomatoes", task="text", epochs=2,
+                     baseline_epochs=20, num_train=2000, num_test=1000)
+
+
+def _add_fit_arguments(parser, demo=False):
+    defaults = DEMO_DEFAULTS if demo else {}
+    parser.add_argument("--backbone", default=defaults.get("backbone"), required=not demo,
+                        help="registry name (see `keras-transfer backbones`), SavedModel "
+                             "folder, or TF Hub / Kaggle URL")
+    parser.add_argument("--data", default=defaults.get("data"), required=not demo,
+                        help="built-in dataset (see `keras-transfer datasets`), tfds:NAME, "
+                             "or a folder with one subfolder per class")
+    parser.add_argument("--task", choices=["image", "text", "audio"], default=defaults.get("task"),
+                        help="modality; inferred for built-in datasets")
+    parser.add_argument("--epochs", type=int, default=defaults.get("epochs", 3),
+                        help="fine-tuning epochs (default: %(default)s)")
+    parser.add_argument("--baseline-epochs", type=int, default=defaults.get("baseline_epochs", 20),
+                        help="epochs of the frozen-backbone head on cached features, trained "
+                             "first and reported as the baseline; 0 skips (default: %(default)s)")
+    parser.add_argument("--unfreeze", choices=["gradual", "none"], default="gradual",
+                        help="gradual: unfreeze the backbone top-down during fine-tuning; "
+                             "none: keep it frozen (default: %(default)s)")
+    parser.add_argument("--decay", type=float, default=2.6,
+                        help="discriminative LR: each group trains DECAY times slower than the "
+                             "one above (default: %(default)s)")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="peak learning rate of the head (default: 3e-4 for text, 1e-3 "
+                             "otherwise)")
+    parser.add_argument("--schedule", choices=["slanted_triangular", "one_cycle", "constant"],
+                        default="slanted_triangular", help="(default: %(default)s)")
+    parser.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                        default=None, help="compute precision (default: float32)")
+    parser.add_argument("--strategy", default="auto",
+                        choices=["auto", "default", "one_device", "mirrored", "multi_worker", "tpu"],
+                        help="tf.distribute strategy (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=32, help="(default: %(default)s)")
+    parser.add_argument("--num-train", type=int, default=defaults.get("num_train"),
+                        help="training examples to use from a built-in dataset")
+    parser.add_argument("--num-test", type=int, default=defaults.get("num_test"),
+                        help="test examples to use from a built-in dataset")
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=None)
+    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    parser.add_argument("--output", default=None,
+                        help="run directory (default: runs/<backbone>-<data>)")
+    parser.add_argument("--overwrite", action="store_true", help="reuse a non-empty --output")
+    parser.add_argument("--no-export", dest="export", action="store_false",
+                        help="skip the TF Serving export")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keras-transfer", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only results")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    fit = verbs.add_parser("fit", help="fine-tune a backbone on a dataset",
+                           description="Fine-tune a pretrained backbone: frozen baseline on "
+                                       "cached features, then gradual unfreezing with "
+                                       "discriminative learning rates; evaluate, export, report.")
+    _add_fit_arguments(fit)
+    demo = verbs.add_parser("demo", help="fit the embedded default (MiniLM-L6 on Rotten Tomatoes)",
+                            description="The embedded default: all-MiniLM-L6-v2 fine-tuned on "
+                                        "Rotten Tomatoes critic snippets, offline.")
+    _add_fit_arguments(demo, demo=True)
+
+    evaluate = verbs.add_parser("evaluate", help="evaluate a trained model on a dataset")
+    evaluate.add_argument("--model", required=True, help="run directory or .keras file")
+    evaluate.add_argument("--data", required=True, help="as for fit; its test split is used")
+    evaluate.add_argument("--task", choices=["image", "text", "audio"], default=None)
+    evaluate.add_argument("--num-test", type=int, default=None)
+    evaluate.add_argument("--batch-size", type=int, default=32)
+
+    predict = verbs.add_parser("predict", help="classify raw inputs with a run or an export",
+                               description="Classify texts, image files or WAV files with a run "
+                                           "directory, a .keras file, or a TF Serving export.")
+    predict.add_argument("--model", required=True,
+                         help="run directory, .keras file, or serving version folder")
+    predict.add_argument("inputs", nargs="+", help="texts, or paths of image/WAV files")
+
+    export = verbs.add_parser("export", help="export a trained model for TF Serving")
+    export.add_argument("--model", required=True, help="run directory or .keras file")
+    export.add_argument("--output", required=True, help="TF Serving base directory")
+    export.add_argument("--version", type=int, default=None, help="(default: next free)")
+    export.add_argument("--class-names", nargs="+", default=None)
+
+    finder = verbs.add_parser("lr-find", help="sweep the learning rate and suggest one")
+    finder.add_argument("--backbone", required=True)
+    finder.add_argument("--data", required=True)
+    finder.add_argument("--task", choices=["image", "text", "audio"], default=None)
+    finder.add_argument("--num-steps", type=int, default=100)
+    finder.add_argument("--batch-size", type=int, default=32)
+    finder.add_argument("--num-train", type=int, default=None)
+    finder.add_argument("--plot", default="lr_finder.png", help="PNG to write")
+    finder.add_argument("--trainable", action="store_true",
+                        help="sweep with the backbone unfrozen (default: head only)")
+
+    backbones = verbs.add_parser("backbones", help="list registered backbones")
+    backbones.add_argument("--modality", choices=["image", "text", "audio"], default=None)
+    backbones.add_argument("--json", action="store_true")
+    datasets = verbs.add_parser("datasets", help="list built-in offline datasets")
+    datasets.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `keras-transfer` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    verbose = 0 if args.quiet else 1
+    try:
+        from keras_transfer.cli import verbs
+
+        return getattr(verbs, args.verb.replace("-", "_"))(args, verbose) or 0
+    except UsageError as error:
+        print(f"keras-transfer {args.verb}: error: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError, FileExistsError, OSError, ImportError) as error:
+        message = " ".join(str(error).split())
+        print(f"keras-transfer {args.verb}: error: {textwrap.shorten(message, 600)}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"keras-transfer {args.verb}: interrupted", file=sys.stderr)
+        return 130
+
+
+def print_json(value):
+    print(json.dumps(value, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
