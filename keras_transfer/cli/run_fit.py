@@ -69,9 +69,7 @@ def run_fit(config, verbose=1):
             f"{config['baseline_epochs']} epochs", verbose)
         cache = FeatureCache(model)
         t0 = time.perf_counter()
-        train_features = cache.extract(source.train, name="train", shuffle=True,
-                                       seed=config["seed"])
-        test_features = cache.extract(source.test, name="test")
+        train_features = cache.extract(source.train, shuffle=True, seed=config["seed"])
         extract_s = time.perf_counter() - t0
         cache.fit(train_features, epochs=config["baseline_epochs"], verbose=0)
         baseline = predict_and_evaluate(model, source.test, class_names=source.class_names)
@@ -79,7 +77,7 @@ def run_fit(config, verbose=1):
                                "macro_f1": baseline["macro_f1"],
                                "feature_extraction_seconds": round(extract_s, 1)}
         say(f"Frozen baseline accuracy: {baseline['accuracy']:.4f}", verbose)
-        del train_features, test_features
+        del train_features
 
     history = None
     if config["unfreeze"] != "none" and config["epochs"] > 0:
@@ -90,8 +88,7 @@ def run_fit(config, verbose=1):
                             learning_rate=config["learning_rate"], decay=config["decay"],
                             schedule=config["schedule"], validation_data=source.test,
                             verbose=verbose)
-    evaluation = predict_and_evaluate(model, source.test, class_names=source.class_names,
-                                      examples=source.test_examples or None)
+    evaluation = predict_and_evaluate(model, source.test, class_names=source.class_names)
     metrics["fine_tuned"] = {"accuracy": evaluation["accuracy"],
                              "macro_f1": evaluation["macro_f1"]}
     say(f"Accuracy: frozen baseline {metrics.get('baseline', {}).get('accuracy', float('nan')):.4f}"
@@ -104,7 +101,8 @@ def run_fit(config, verbose=1):
         from keras_transfer.export.export_for_serving import export_for_serving
 
         serving = export_for_serving(model, run_dir / "serving", class_names=source.class_names,
-                                     modality=source.modality)
+                                     modality=source.modality,
+                                     image_size=_image_size(config, source.modality))
         metrics["serving_export"] = str(serving)
         say(f"TF Serving export: {serving}", verbose)
 
@@ -118,6 +116,20 @@ def run_fit(config, verbose=1):
     report = _report(run_dir, history, evaluation, metrics, config, verbose)
     metrics["report"] = str(report) if report else None
     return metrics, model, source
+
+
+def _image_size(config, modality):
+    """The training image size, for the serving graph's decoder."""
+    if modality != "image":
+        return None
+    if config.get("image_size"):
+        return tuple(config["image_size"])
+    from keras_transfer.backbones.registry import BACKBONES
+
+    entry = BACKBONES.get(config["backbone"])
+    if entry and entry.get("input", {}).get("shape"):
+        return tuple(entry["input"]["shape"][:2])
+    raise UsageError("--image-size H W is needed to export a model on a backbone handle")
 
 
 def _report(run_dir, history, evaluation, metrics, config, verbose):

@@ -139,7 +139,7 @@ def _finish_directory(ds, modality, batch_size, drop_remainder, **unused):
     ds = pipeline.batch(ds, batch_size, drop_remainder)
     if modality == "image":
         ds = ds.map(
-            lambda x, y: (pipeline.prepare_images(x, None, scale=True), y),
+            lambda x, y: (pipeline.prepare_images(x, None, scale=False), y),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     ds = ds.prefetch(tf.data.AUTOTUNE)

@@ -3,8 +3,10 @@
 Whatever the source, a loader yields `(inputs, labels)` batches in one layout
 per modality:
 
-- image: float32 `(batch, height, width, 3)` in [0, 1] (grayscale repeated to
-  RGB; uint8 and Keras' 0-255 floats are scaled),
+- image: float32 `(batch, height, width, 3)` pixel values in 0..255, as
+  `keras.utils.image_dataset_from_directory` yields and keras_transfer's image
+  models expect (grayscale repeated to RGB; float inputs already in [0, 1]
+  are scaled up when `scale=True`),
 - text: string `(batch,)`,
 - audio: float32 mono waveforms `(batch, samples)` in [-1, 1],
 
@@ -90,21 +92,21 @@ def check_unused(modality, **options):
 
 
 def prepare_images(images, image_size, scale):
-    """Makes float32 RGB images in [0, 1] of `image_size` (rank 3 or 4).
+    """Makes float32 RGB images with 0..255 pixel values of `image_size` (rank 3 or 4).
 
-    uint8 images, and float images when `scale` is true (Keras' directory
-    loader yields 0-255 floats), are divided by 255; one channel is repeated
-    to three.
+    uint8 images are cast; float images are taken as 0..255 values, or as
+    [0, 1] values multiplied by 255 when `scale` is true; one channel is
+    repeated to three. This is the layout of Keras' directory loader and
+    the input of keras_transfer's image models (which rescale inside).
     """
-    was_uint8 = images.dtype == tf.uint8
     images = tf.cast(images, tf.float32)
-    if was_uint8 or scale:
-        images = images / 255.0
+    if scale:
+        images = images * 255.0
     if images.shape[-1] == 1:
         images = tf.image.grayscale_to_rgb(images)
     if image_size is not None:
         images = tf.image.resize(images, image_size, antialias=True)
-        images = tf.clip_by_value(images, 0.0, 1.0)
+        images = tf.clip_by_value(images, 0.0, 255.0)
     return images
 
 

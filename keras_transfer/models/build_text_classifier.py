@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_transfer.layers.trim_padding import TrimPadding
+
 from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
@@ -19,6 +21,7 @@ def build_text_classifier(
     compile=True,
     learning_rate=None,
     strategy=None,
+    trim_padding=True,
 ):
     """Builds a text classifier on a pretrained encoder.
 
@@ -72,6 +75,11 @@ def build_text_classifier(
         strategy: `tf.distribute.Strategy`. When given, the variables are
             created (and the model compiled) under `strategy.scope()`.
             Defaults to `None`.
+        trim_padding: bool. Insert a `keras_transfer.TrimPadding` layer
+            between the preprocessor and the encoder, so each batch runs at
+            its longest text's length instead of the preprocessor's fixed
+            `seq_length` (same outputs, less compute). Turn off on TPUs,
+            which need static shapes. Defaults to `True`.
 
     Returns:
         A `keras.Model` named `"text_classifier"` from strings `[batch]` to
@@ -100,6 +108,8 @@ def build_text_classifier(
         encoder, pre = common.text_layers(backbone, name, entry, preprocessor,
                                           output_key, trainable, precision)
         x = pre(inputs) if pre is not None else inputs
+        if pre is not None and trim_padding:
+            x = TrimPadding(name="trim_padding")(x)
         head = ClassificationHead(num_classes, dropout=dropout, dtype=precision,
                                   name="head")
         outputs = head(encoder(x))

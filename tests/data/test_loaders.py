@@ -31,7 +31,7 @@ def folders(tmp_path):
     return tmp_path
 
 
-def test_from_arrays_images_resized_rgb_in_unit_range():
+def test_from_arrays_images_resized_rgb_pixel_values():
     x = np.zeros((10, 28, 28), np.uint8)
     x[:, :, 14:] = 255
     ds = from_arrays(x, np.arange(10) % 2, ["a", "b"], image_size=56,
@@ -43,7 +43,7 @@ def test_from_arrays_images_resized_rgb_in_unit_range():
     assert len(batches) == 2
     images = batches[0][0].numpy()
     assert images[0, 0, 0].tolist() == [0.0, 0.0, 0.0]
-    assert images[0, 0, -1].tolist() == [1.0, 1.0, 1.0]
+    assert images[0, 0, -1].tolist() == [255.0, 255.0, 255.0]
 
 
 def test_from_arrays_seeded_shuffle_is_deterministic():
@@ -94,10 +94,11 @@ def test_from_directory_image(folders):
     assert ds.class_names == ["cat", "dog"]
     x, y = next(iter(ds))
     assert x.shape == (6, 32, 48, 3)
-    # Pixel values 51 (cat) and 102 (dog) arrive scaled to [0, 1].
+    # Pixel values 51 (cat) and 102 (dog) arrive as 0..255 floats, as the
+    # image models expect.
     means = {int(label): float(np.mean(img)) for img, label in zip(x, y)}
-    assert means[0] == pytest.approx(0.2, abs=1e-5)
-    assert means[1] == pytest.approx(0.4, abs=1e-5)
+    assert means[0] == pytest.approx(51.0, abs=1e-3)
+    assert means[1] == pytest.approx(102.0, abs=1e-3)
 
 
 def test_from_directory_text_with_validation_split(folders):
@@ -143,7 +144,8 @@ def test_from_tfds_with_mock_data():
         assert ds.class_names == [str(d) for d in range(10)]
         assert ds.element_spec[0].shape == (4, 32, 32, 3)
         x, y = next(iter(ds))
-        assert 0.0 <= float(tf.reduce_min(x)) and float(tf.reduce_max(x)) <= 1.0
+        assert 0.0 <= float(tf.reduce_min(x)) and float(tf.reduce_max(x)) <= 255.0
+        assert float(tf.reduce_max(x)) > 1.0  # pixel values, not [0, 1]
         assert y.dtype == tf.int32
         ds = from_tfds("imdb_reviews", batch_size=4, shuffle=False)
         assert ds.class_names == ["neg", "pos"]

@@ -11,11 +11,11 @@ def test_prepare_images_scales_and_repeats_gray():
     gray = tf.constant(np.full((2, 4, 4, 1), 255, np.uint8))
     out = pipeline.prepare_images(gray, (8, 6), scale=False)
     assert out.shape == (2, 8, 6, 3)
-    np.testing.assert_allclose(out.numpy(), 1.0)
+    np.testing.assert_allclose(out.numpy(), 255.0)
     floats = tf.fill((4, 4, 3), 127.5)
-    assert float(pipeline.prepare_images(floats, None, scale=True)[0, 0, 0]) == 0.5
-    unit = pipeline.prepare_images(floats / 255, None, scale=False)
-    assert float(unit[0, 0, 0]) == 0.5
+    assert float(pipeline.prepare_images(floats, None, scale=False)[0, 0, 0]) == 127.5
+    unit = pipeline.prepare_images(floats / 255, None, scale=True)
+    assert float(unit[0, 0, 0]) == 127.5
 
 
 def test_prepare_audio_int16_and_length():

@@ -35,7 +35,10 @@ class BuildTextClassifierTest(TestCase):
         model = build_text_classifier(self.encoder, 3, preprocessor=self.preprocessor,
                                       output_key="default", dropout=0.0)
         self.assertEqual([layer.name for layer in model.layers],
-                         ["text", "preprocessor", "backbone", "head"])
+                         ["text", "preprocessor", "trim_padding", "backbone", "head"])
+        untrimmed = build_text_classifier(self.encoder, 3, preprocessor=self.preprocessor,
+                                          output_key="default", trim_padding=False)
+        self.assertNotIn("trim_padding", [layer.name for layer in untrimmed.layers])
         text = tf.constant(SENTENCES[:4])
         probabilities = keras.ops.convert_to_numpy(model(text))
         self.assertEqual(probabilities.shape, (4, 3))
