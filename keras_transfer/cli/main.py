@@ -24,6 +24,7 @@ metrics.json, config.json, evaluation.json and report.md with PNG figures.
 """
 
 DEMO_DEFAULTS = dict(backbone="minilm_l6", data="rotten_tomatoes", task="text", epochs=2,
+                     precision="mixed_bfloat16",
                      baseline_epochs=20, num_train=2000, num_test=1000)
 
 
@@ -54,7 +55,8 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--schedule", choices=["slanted_triangular", "one_cycle", "constant"],
                         default="slanted_triangular", help="(default: %(default)s)")
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
-                        default=None, help="compute precision (default: float32)")
+                        default=defaults.get("precision"),
+                        help="compute precision (default: %(default)s = float32)")
     parser.add_argument("--strategy", default="auto",
                         choices=["auto", "default", "one_device", "mirrored", "multi_worker", "tpu"],
                         help="tf.distribute strategy (default: %(default)s)")

@@ -163,8 +163,11 @@ def backbone_layer(backbone, name, entry, trainable, precision, output_key=None)
     if entry is None:
         return HubBackbone(backbone, trainable=trainable, output_key=output_key,
                            dtype=precision, name="backbone")
+    # A backbone saved computing in the requested precision, when the registry
+    # has one (a SavedModel's compute dtype is fixed when it is saved).
+    variant = (entry.get("precision_variants") or {}).get(precision, entry.get("variant"))
     return HubBackbone(
-        registry_handle(name, entry.get("variant")),
+        registry_handle(name, variant),
         trainable=trainable,
         output_key=output_key if output_key is not None else entry.get("output_key"),
         groups=entry.get("groups"),

