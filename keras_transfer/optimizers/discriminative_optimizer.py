@@ -24,7 +24,7 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
     and the ratios between groups stay; a `LearningRateSchedule` (e.g.
     `SlantedTriangular`) is shared by all groups, evaluated at this
     optimizer's step counter. For that, the per-group optimizers are exposed
-    as `group_optimizers`, not as MultiOptimizer's `optimizers` (which Keras'
+    by `get_group_optimizers()`, not as MultiOptimizer's `optimizers` (which Keras'
     callbacks would set one by one, flattening the groups). It also accepts
     gradients for a subset of the variables it was built on, which is what
     `ProgressiveUnfreezing` needs.
@@ -77,13 +77,14 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
             learning_rate = base_config["learning_rate"]
             if isinstance(learning_rate, dict):
                 learning_rate = keras.optimizers.schedules.deserialize(learning_rate)
-        def clone(multiplier):
-            config = dict(base_config, learning_rate=float(_initial_value(learning_rate)) * multiplier)
-            config.pop("name", None)
+        def clone(multiplier, suffix):
+            # Readable names in logs and TensorBoard.
+            config = dict(base_config, learning_rate=float(_initial_value(learning_rate)) * multiplier,
+                          name=f"{name}_{suffix}")
             return type(template).from_config(config)
 
-        default = clone(1.0)
-        group_optimizers = [clone(m) for m in multipliers]
+        default = clone(1.0, "default")
+        group_optimizers = [clone(m, f"group_{k}") for k, m in enumerate(multipliers)]
         optimizer_map = keras.optimizers.OptimizerMap(
             default_optimizer=default,
             optimizer_map={regex: opt for (_, regex), opt in zip(groups, group_optimizers)},
@@ -111,11 +112,14 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
         # look for this attribute and would set each group to the same rate.
         raise AttributeError(
             "DiscriminativeOptimizer presents one learning rate for all groups; "
-            "use `.learning_rate` (the top group's) or `.group_optimizers`.")
+            "use `.learning_rate` (the top group's) or `.get_group_optimizers()`.")
 
-    @property
-    def group_optimizers(self):
-        """`{group name: optimizer}` plus `"default"` (variables in no group)."""
+    def get_group_optimizers(self):
+        """Returns `{group name: optimizer}` plus `"default"` (variables in no group).
+
+        A method, not a property: Keras' saver walks public attributes and
+        would store every group's variables a second time.
+        """
         optimizers = dict(zip((name for name, _ in self.groups), self._group_optimizers))
         optimizers["default"] = self._default
         return optimizers
@@ -167,6 +171,25 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
         for opt, sub_grads, sub_vars in by_optimizer.values():
             opt.apply(sub_grads, sub_vars)
         self.iterations.assign_add(1)
+
+    def save_own_variables(self, store):
+        """Saves this optimizer's own step and rate only.
+
+        Keras' saver also walks into the per-group optimizers (saved under
+        their stable names); the stock `MultiOptimizer` saves their variables
+        a second time here, doubling the optimizer's share of a `.keras` file.
+        """
+        for i, variable in enumerate(self._variables):
+            store[str(i)] = variable
+
+    def load_own_variables(self, store):
+        if len(store.keys()) != len(self._variables):
+            raise ValueError(
+                f"Optimizer {self.name!r} expects {len(self._variables)} saved "
+                f"variables of its own and found {len(store.keys())}; the file was "
+                "written by another optimizer layout.")
+        for i, variable in enumerate(self._variables):
+            variable.assign(store[str(i)])
 
     def get_config(self):
         return {

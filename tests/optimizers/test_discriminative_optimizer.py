@@ -157,3 +157,28 @@ class ExportTest(TestCase):
         reloaded = tf.saved_model.load(path)
         x, _ = data()
         self.assertAllClose(reloaded.serve(x), model.predict(x, verbose=0), atol=1e-6)
+
+
+class SaveSizeTest(TestCase):
+    def test_optimizer_variables_are_saved_once(self):
+        import zipfile
+
+        import h5py
+
+        model = three_layer_model()
+        model.compile(discriminative_optimizer(model, "adam"), "mse")
+        model.fit(*data(), epochs=1, verbose=0)
+        folder = self.temp_dir()
+        path = os.path.join(folder, "m.keras")
+        model.save(path)
+        with zipfile.ZipFile(path) as archive:
+            archive.extract("model.weights.h5", folder)
+        names = []
+        with h5py.File(os.path.join(folder, "model.weights.h5")) as f:
+            f.visititems(lambda name, obj: names.append(name)
+                         if isinstance(obj, h5py.Dataset) else None)
+        optimizer_arrays = [n for n in names if n.startswith("optimizer")]
+        # iteration + learning rate, then per group optimizer (3 groups + the
+        # default) iteration + lr, and Adam's m and v for 6 variables.
+        self.assertLen(optimizer_arrays, 2 + 4 * 2 + 6 * 2, optimizer_arrays)
+        self.assertIn("optimizer/_group_optimizers/adam_2/vars/5", names)

@@ -1,0 +1,124 @@
+"""Every script in examples/ runs end to end with `--smoke`.
+
+Each script runs in a fresh interpreter (its own TensorFlow runtime: the
+distributed example configures logical devices before TF starts), with the
+environment passed through, so `KERAS_TRANSFER_HOME` points the backbones and
+datasets at the same cache as the rest of the suite. Besides the exit code,
+each test reads the numbers the script prints in its `Results` block and checks
+them.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TIMEOUT_SECONDS = 600
+
+
+def run_example(name, *args, cwd):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--smoke", *map(str, args)],
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=TIMEOUT_SECONDS,
+    )
+    assert result.returncode == 0, (
+        f"{name} --smoke exited with {result.returncode}\n"
+        f"--- stdout (tail) ---\n{result.stdout[-3000:]}\n"
+        f"--- stderr (tail) ---\n{result.stderr[-5000:]}"
+    )
+    assert "\nResults\n" in result.stdout, result.stdout[-3000:]
+    return result.stdout
+
+
+def number(stdout, label):
+    """The first number printed after `label` on a line of the output."""
+    match = re.search(re.escape(label) + r"[^\n0-9+-]*([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)",
+                      stdout)
+    assert match, f"no {label!r} line in:\n{stdout[-3000:]}"
+    return float(match.group(1))
+
+
+def assert_accuracy(stdout, label):
+    value = number(stdout, label)
+    assert 0.0 <= value <= 1.0, f"{label} {value} is not an accuracy"
+    return value
+
+
+def test_image_fine_tuning(tmp_path):
+    stdout = run_example("image_fine_tuning.py", cwd=tmp_path)
+
+    assert_accuracy(stdout, "baseline accuracy (frozen backbone):")
+    assert_accuracy(stdout, "fine-tuned accuracy:")
+    assert "ProgressiveUnfreezing: epoch 1: training 2/19 groups (lowest: backbone/top)" in stdout
+    assert "DiscriminativeLR: backbone/stem=" in stdout
+
+
+def test_text_classification(tmp_path):
+    stdout = run_example("text_classification.py", cwd=tmp_path)
+
+    assert_accuracy(stdout, "baseline accuracy (cached features, frozen encoder):")
+    assert_accuracy(stdout, "fine-tuned accuracy:")
+    assert "ProgressiveUnfreezing: step 0" in stdout
+
+
+def test_audio_classification(tmp_path):
+    stdout = run_example("audio_classification.py", cwd=tmp_path)
+
+    assert "at least 12512 samples (0.782 s); our clips have 16000." in stdout
+    assert "half-second clips are refused" in stdout
+    assert_accuracy(stdout, "baseline accuracy (frozen backbone):")
+    assert_accuracy(stdout, "fine-tuned accuracy:")
+
+
+def test_lr_finder(tmp_path):
+    stdout = run_example("lr_finder.py", "--output-dir", tmp_path / "plots", cwd=tmp_path)
+
+    head_rate = number(stdout, "suggested head learning rate:")
+    fine_tune_rate = number(stdout, "suggested fine-tuning learning rate:")
+    assert 1e-6 <= head_rate <= 1.0
+    assert 1e-7 <= fine_tune_rate <= 1e-1
+    for name in ("lr_find_head.png", "lr_find_fine_tune.png"):
+        assert (tmp_path / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_accuracy(stdout, "fine-tuned accuracy:")
+
+
+def test_export_and_serve(tmp_path):
+    base_dir = tmp_path / "fashion"
+    stdout = run_example("export_and_serve.py", "--output-dir", base_dir, cwd=tmp_path)
+
+    assert (base_dir / "1" / "saved_model.pb").exists()
+    assert (base_dir / "1" / "assets.extra" / "tf_serving_warmup_requests").exists()
+    assert number(stdout, "served - predict max diff:") < 1e-4
+    assert "Bad request rejected: Invalid `image_bytes`" in stdout
+    assert '{"signature_name": "serving_default", "instances": [{"b64": "iVBORw0KGgo' in stdout
+
+
+def test_distributed_fit(tmp_path):
+    stdout = run_example("distributed_fit.py", cwd=tmp_path)
+
+    assert "Head kernel is a MirroredVariable" in stdout
+    assert "MirroredStrategy, 2 replica(s), global batch 16" in stdout
+    assert_accuracy(stdout, "fine-tuned accuracy:")
+
+
+def test_feature_caching(tmp_path):
+    stdout = run_example("feature_caching.py", "--cache-dir", tmp_path / "features",
+                         cwd=tmp_path)
+
+    assert number(stdout, "max |head weight difference|:") < 1e-5
+    # Same weights, so the same predictions (one of the 32 test images may flip).
+    assert abs(number(stdout, "end-to-end accuracy:")
+               - number(stdout, "cached-features accuracy:")) <= 1 / 32
+    assert number(stdout, "speed-up (time ratio):") > 0
+    assert (tmp_path / "features" / "train" / "meta.json").exists()
+
+
+def test_every_example_is_tested():
+    tested = {name[len("test_"):] + ".py" for name in globals()
+              if name.startswith("test_") and name != "test_every_example_is_tested"}
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(tested)
