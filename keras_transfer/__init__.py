@@ -39,6 +39,9 @@ from keras_transfer.models.build_token_classifier import build_token_classifier
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
 from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
 from keras_transfer.recipes.fine_tune import fine_tune
+from keras_transfer.report.build_confusion_matrix_figure import build_confusion_matrix_figure
+from keras_transfer.report.build_learning_curves_figure import build_learning_curves_figure
+from keras_transfer.report.build_per_class_figure import build_per_class_figure
 from keras_transfer.report.write_report import write_report
 from keras_transfer.schedules.one_cycle import OneCycle
 from keras_transfer.schedules.scaled import ScaledSchedule

@@ -46,11 +46,12 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--unfreeze", choices=["gradual", "none"], default="gradual",
                         help="gradual: unfreeze the backbone top-down during fine-tuning; "
                              "none: keep it frozen (default: %(default)s)")
-    parser.add_argument("--decay", type=float, default=2.6,
+    parser.add_argument("--decay", type=float, default=1.5,
                         help="discriminative LR: each group trains DECAY times slower than the "
-                             "one above (default: %(default)s)")
+                             "one above (default: %(default)s; ULMFiT's 2.6 was set for 4 LSTM "
+                             "groups, transformers have 8+)")
     parser.add_argument("--learning-rate", type=float, default=None,
-                        help="peak learning rate of the head (default: 3e-4 for text, 1e-3 "
+                        help="peak learning rate of the head (default: 2e-4 for text, 1e-3 "
                              "otherwise)")
     parser.add_argument("--schedule", choices=["slanted_triangular", "one_cycle", "constant"],
                         default="slanted_triangular", help="(default: %(default)s)")

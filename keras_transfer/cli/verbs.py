@@ -16,7 +16,7 @@ def _fit_config(args):
         raise UsageError(f"--batch-size must be >= 1, got {config['batch_size']}")
     if config["learning_rate"] is None:
         text = config.get("task") == "text" or config["data"] in ("rotten_tomatoes",)
-        config["learning_rate"] = 3e-4 if text else 1e-3
+        config["learning_rate"] = 2e-4 if text else 1e-3
     elif config["learning_rate"] <= 0:
         raise UsageError(f"--learning-rate must be > 0, got {config['learning_rate']}")
     if config["output"] is None:
