@@ -112,6 +112,8 @@ def build_parser():
     export.add_argument("--output", required=True, help="TF Serving base directory")
     export.add_argument("--version", type=int, default=None, help="(default: next free)")
     export.add_argument("--class-names", nargs="+", default=None)
+    export.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=None,
+                        help="training image size (default: from the run's config.json)")
 
     finder = verbs.add_parser("lr-find", help="sweep the learning rate and suggest one")
     finder.add_argument("--backbone", required=True)
@@ -121,6 +123,7 @@ def build_parser():
     finder.add_argument("--batch-size", type=int, default=32)
     finder.add_argument("--num-train", type=int, default=None)
     finder.add_argument("--plot", default="lr_finder.png", help="PNG to write")
+    finder.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=None)
     finder.add_argument("--trainable", action="store_true",
                         help="sweep with the backbone unfrozen (default: head only)")
 

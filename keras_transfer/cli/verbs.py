@@ -101,6 +101,11 @@ def _class_names(model_path):
     return None
 
 
+def _run_config(model_path):
+    config = Path(model_path).parent / "config.json"
+    return json.loads(config.read_text()) if config.exists() else {}
+
+
 def evaluate(args, verbose):
     from keras_transfer.cli.data_source import load_source
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
@@ -152,9 +157,17 @@ def _read_input(value, signature_input):
 def export(args, verbose):
     from keras_transfer.export.export_for_serving import export_for_serving
 
+    from keras_transfer.cli.run_fit import _image_size
+
     model, path = _load_model(args.model)
+    config = _run_config(path)
+    image_size = tuple(args.image_size) if args.image_size else None
+    if image_size is None and config.get("backbone"):
+        modality = "image" if len(model.inputs[0].shape) == 4 else None
+        image_size = _image_size(config, modality) if modality else None
     written = export_for_serving(model, args.output, version=args.version,
-                                 class_names=args.class_names or _class_names(path))
+                                 class_names=args.class_names or _class_names(path),
+                                 image_size=image_size)
     say(f"TF Serving export: {written}", 1)
     return 0
 
@@ -166,9 +179,12 @@ def lr_find(args, verbose):
 
     if args.num_steps < 10:
         raise UsageError(f"--num-steps must be >= 10, got {args.num_steps}")
-    source = load_source(args.data, args.task, args.batch_size, num_train=args.num_train)
+    image_size = tuple(args.image_size) if args.image_size else None
+    source = load_source(args.data, args.task, args.batch_size, num_train=args.num_train,
+                         image_size=image_size)
+    kwargs = {"image_size": image_size} if source.modality == "image" and image_size else {}
     model = _builder(source.modality)(args.backbone, num_classes=len(source.class_names),
-                                      trainable=args.trainable)
+                                      trainable=args.trainable, **kwargs)
     finder = LRFinder.find(model, source.train, num_steps=args.num_steps)
     finder.plot(args.plot)
     print(json.dumps({rule: finder.suggestion(rule) for rule in ("valley", "steepest", "minimum")},

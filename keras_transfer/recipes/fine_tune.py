@@ -105,8 +105,10 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
     unfreezing = ProgressiveUnfreezing(unfreeze_at=unfreeze_at, unit="step",
                                        train_batchnorm=train_batchnorm, verbose=verbose)
     recorder = _GroupRateRecorder()
+    # A tf.data.Dataset shuffles itself; Keras warns if fit is asked to.
+    shuffle = not isinstance(train_data, tf.data.Dataset)
     history = model.fit(train_data, epochs=epochs + head_epochs, validation_data=validation_data,
-                        steps_per_epoch=steps_per_epoch, verbose=verbose,
+                        steps_per_epoch=steps_per_epoch, verbose=verbose, shuffle=shuffle,
                         callbacks=[unfreezing, recorder] + list(callbacks or []))
     history.stages = unfreezing.stages
     history.group_learning_rates = recorder.rates

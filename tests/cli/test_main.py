@@ -1,0 +1,114 @@
+"""The `keras-transfer` command line, end to end on tiny local data."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_transfer.cli.main import main
+from tests import savedmodels
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for label, level in (("dark", 40), ("light", 200)):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for i in range(8 if split == "train" else 4):
+                pixels = np.clip(level + rng.normal(0, 10, (12, 12, 3)), 0, 255).astype("uint8")
+                (folder / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny_backbone(tmp_path_factory):
+    return savedmodels.image_feature_vector(str(tmp_path_factory.mktemp("backbone")))
+
+
+def test_fit_predict_evaluate_export(image_folder, tiny_backbone, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", str(image_folder),
+                 "--task", "image", "--image-size", "12", "12", "--epochs", "2",
+                 "--baseline-epochs", "3", "--batch-size", "4", "--learning-rate", "1e-2",
+                 "--output", str(run)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "frozen backbone + head (baseline): accuracy" in out
+    for name in ("model.keras", "metrics.json", "config.json", "evaluation.json", "report.md",
+                 "learning_curves.png", "confusion_matrix.png", "serving/1/saved_model.pb",
+                 "serving/1/assets.extra/tf_serving_warmup_requests"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["classes"] == ["dark", "light"]
+    assert 0.0 <= metrics["baseline"]["accuracy"] <= 1.0
+    assert 0.0 <= metrics["fine_tuned"]["accuracy"] <= 1.0
+    report = (run / "report.md").read_text()
+    assert "## Unfreezing stages" in report and "backbone/block1" in report
+
+    image = image_folder / "test" / "light" / "0.png"
+    assert main(["predict", "--model", str(run / "serving" / "1"), str(image)]) == 0
+    name, score, path = capsys.readouterr().out.strip().split("\t")
+    assert name in ("dark", "light") and 0.5 <= float(score) <= 1.0 and path == str(image)
+
+    # `evaluate` on the saved run reproduces the accuracy measured after fit.
+    assert main(["evaluate", "--model", str(run), "--data", str(image_folder),
+                 "--task", "image"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)["accuracy"]
+    assert evaluated == pytest.approx(metrics["fine_tuned"]["accuracy"])
+
+    base = tmp_path / "serving"
+    assert main(["export", "--model", str(run), "--output", str(base)]) == 0
+    assert (base / "1" / "saved_model.pb").exists()
+    assert main(["export", "--model", str(run), "--output", str(base)]) == 0
+    assert (base / "2" / "saved_model.pb").exists()
+
+
+def test_lr_find(image_folder, tiny_backbone, tmp_path, capsys):
+    plot = tmp_path / "lr.png"
+    code = main(["-q", "lr-find", "--backbone", tiny_backbone, "--data", str(image_folder),
+                 "--task", "image", "--image-size", "12", "12", "--num-steps", "12",
+                 "--batch-size", "4",
+                 "--plot", str(plot)])
+    assert code == 0
+    suggestions = json.loads(capsys.readouterr().out)
+    assert set(suggestions) == {"valley", "steepest", "minimum"}
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_listings(capsys):
+    assert main(["backbones", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert entries["minilm_l6"]["modality"] == "text"
+    assert main(["datasets"]) == 0
+    assert "rotten_tomatoes" in capsys.readouterr().out
+
+
+def test_bad_arguments_give_one_line_and_nonzero_exit(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_transfer.cli.main", "fit", "--backbone", "x",
+         "--data", "no_such_dataset", "--output", str(tmp_path / "r")],
+        capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert "keras-transfer fit: error: --data 'no_such_dataset' is not a built-in dataset" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
+    result = subprocess.run([sys.executable, "-m", "keras_transfer.cli.main", "fit"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "the following arguments are required" in result.stderr
+
+
+def test_refuses_to_overwrite_a_run(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_text("x")
+    code = main(["fit", "--backbone", "x", "--data", "rotten_tomatoes", "--output", str(run)])
+    assert code == 2
+    assert "already holds a run" in capsys.readouterr().err
