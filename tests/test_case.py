@@ -64,5 +64,14 @@ class TestCase(tf.test.TestCase):
         return result.stdout
 
     @staticmethod
+    def mirrored_strategy():
+        """The process-wide MirroredStrategy over two logical CPUs."""
+        from keras_transfer.distribute.strategy import get_strategy
+
+        devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
+        assert len(devices) == 2, "tests/conftest.py should create two logical CPUs"
+        return get_strategy("mirrored", devices=devices)
+
+    @staticmethod
     def weights_snapshot(variables):
         return [np.array(v.numpy(), copy=True) for v in variables]

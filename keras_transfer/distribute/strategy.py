@@ -9,6 +9,7 @@ import tensorflow as tf
 logger = logging.getLogger(__name__)
 
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
+_MIRRORED = {}
 
 
 def get_strategy(name="auto", devices=None, tpu=None):
@@ -20,7 +21,9 @@ def get_strategy(name="auto", devices=None, tpu=None):
     otherwise the default strategy (one CPU or GPU).
 
     Create the model and compile it inside `strategy.scope()`; the builders do
-    this when given `strategy=`. Data pipelines should have static shapes
+    this when given `strategy=`. "mirrored" returns the same strategy object
+    for the same devices within a process (a second `MirroredStrategy` over
+    the same devices can break collective all-reduces in TF 2.21). Data pipelines should have static shapes
     for TPUs: batch with `drop_remainder=True` (`keras_transfer.data` loaders
     take `drop_remainder=`).
 
@@ -59,7 +62,13 @@ def get_strategy(name="auto", devices=None, tpu=None):
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        return tf.distribute.MirroredStrategy(devices or None)
+        # One MirroredStrategy per device set and process: two strategies
+        # over the same devices can collide on collective instance keys
+        # ("Shape mismatch in the collective instance 100", seen on TF 2.21).
+        key = tuple(devices or ())
+        if key not in _MIRRORED:
+            _MIRRORED[key] = tf.distribute.MirroredStrategy(list(key) or None)
+        return _MIRRORED[key]
     if name == "one_device":
         device = (devices or [gpus[0].name if gpus else "/cpu:0"])[0]
         return tf.distribute.OneDeviceStrategy(device)

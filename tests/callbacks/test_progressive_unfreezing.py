@@ -204,8 +204,7 @@ class _nothing:
 
 class MirroredTest(TestCase):
     def test_stages_under_mirrored_strategy(self):
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
-        strategy = tf.distribute.MirroredStrategy(devices)
+        strategy = self.mirrored_strategy()
         with strategy.scope():
             model = hub_model(self.temp_dir())
             model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")

@@ -101,8 +101,7 @@ class BuildImageClassifierTest(TestCase):
         self.assertTrue(np.isfinite(history.history["loss"][0]))
 
     def test_strategy_scope(self):
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")][:2]
-        strategy = tf.distribute.MirroredStrategy(devices)
+        strategy = self.mirrored_strategy()
         model = build_image_classifier(self.path, 2, image_size=8, strategy=strategy,
                                        trainable=False)
         self.assertIs(model.distribute_strategy, strategy)
