@@ -65,7 +65,8 @@ def save_hub_savedmodel(model, export_dir, input_signature, signatures=None,
         )
 
     module = tf.__internal__.tracking.AutoTrackable()
-    module.model = model
+    # Not `module.model = model`: the Keras model would be saved as a second
+    # copy of every variable; the graph only needs the raw variables below.
     variables = [_raw_variable(v) for v in model.variables]
     trainable = [_raw_variable(v) for v in model.trainable_variables]
     module.variables = variables

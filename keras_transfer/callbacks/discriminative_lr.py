@@ -49,7 +49,7 @@ class DiscriminativeLR(keras.callbacks.Callback):
     ```python
     model.fit(train, epochs=4, callbacks=[
         keras_transfer.DiscriminativeLR(decay=2.6),
-        keras_transfer.ProgressiveUnfreezing(every_epochs=1)])
+        keras_transfer.ProgressiveUnfreezing(every=1)])
     ```
     """
 

@@ -112,7 +112,21 @@ def _groups_from_names(model, variables, patterns, layers):
         ids = {id(v) for v in members}
         whole = [layer for layer in layers
                  if layer.weights and all(id(v) in ids for v in layer.weights)]
-        groups.append(LayerGroup(name, members, whole))
+        covered = {id(v) for layer in whole for v in layer.weights}
+        loose_owners = {id(owner[id(v)]): owner[id(v)] for v in members
+                        if id(v) not in covered and id(v) in owner}
+        if len(loose_owners) > 1:
+            raise ValueError(
+                f"Group {name!r} takes parts of several layers "
+                f"({sorted(o.name for o in loose_owners.values())}); a group may split "
+                "only one layer (a HubBackbone). Adjust `patterns`.")
+        group_owner = next(iter(loose_owners.values()), None)
+        may_train = None
+        if group_owner is not None and hasattr(group_owner, "declared_trainable_variables"):
+            declared = {id(v) for v in group_owner.declared_trainable_variables}
+            may_train = [v for v in members if id(v) not in covered and id(v) in declared]
+        groups.append(LayerGroup(name, members, whole, owner=group_owner,
+                                 trainable_variables=may_train))
     return _unique(groups)
 
 

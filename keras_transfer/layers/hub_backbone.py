@@ -226,6 +226,12 @@ class HubBackbone(keras.layers.Layer):
             self._check_trainability()
 
     @property
+    def declared_trainable_variables(self):
+        """The variables the SavedModel declares trainable (not BN statistics)."""
+        return [v for v, declared in zip(self.saved_model_variables, self._declared_trainable)
+                if declared]
+
+    @property
     def layer_groups(self):
         """The backbone's variables as `LayerGroup`s, input side first."""
         if self._layer_groups is None:

