@@ -14,12 +14,6 @@ import tempfile
 import tensorflow as tf
 
 
-def _raw_variable(variable):
-    """Returns the `tf.Variable` behind a Keras variable (or the variable)."""
-    return getattr(variable, "value", variable) if not isinstance(
-        variable, tf.Variable) else variable
-
-
 def save_hub_savedmodel(model, export_dir, input_signature, signatures=None,
                         assets=None, extra_objects=None):
     """Saves a Keras 3 model (or any callable) as a TF Hub-format SavedModel.
@@ -65,12 +59,13 @@ def save_hub_savedmodel(model, export_dir, input_signature, signatures=None,
         )
 
     module = tf.__internal__.tracking.AutoTrackable()
-    # Not `module.model = model`: the Keras model would be saved as a second
-    # copy of every variable; the graph only needs the raw variables below.
-    variables = [_raw_variable(v) for v in model.variables]
-    trainable = [_raw_variable(v) for v in model.trainable_variables]
-    module.variables = variables
-    module.trainable_variables = trainable
+    # Track the model itself (it may own resources other than variables, such
+    # as a tokenizer's lookup table), and list ITS variable objects: listing
+    # the raw `tf.Variable`s behind Keras variables would store every value
+    # twice. They load back as plain `tf.Variable`s either way.
+    module.model = model
+    module.variables = list(model.variables)
+    module.trainable_variables = list(model.trainable_variables)
 
     @tf.function
     def call(inputs, training=False):
