@@ -223,7 +223,13 @@ class FeatureCache:
             digest.update(np.ascontiguousarray(array).tobytes())
         for batch in dataset.take(1):
             for tensor in tf.nest.flatten(batch):
-                digest.update(np.ascontiguousarray(np.asarray(tensor)).tobytes())
+                array = np.asarray(tensor)
+                if array.dtype == object:  # strings: hash the contents, not addresses
+                    for item in array.ravel():
+                        digest.update(item if isinstance(item, bytes) else str(item).encode())
+                        digest.update(b"\0")
+                else:
+                    digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()
 
     # ----------------------------------------------------------------- fit

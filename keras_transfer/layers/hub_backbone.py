@@ -172,6 +172,11 @@ class HubBackbone(keras.layers.Layer):
         if groups is not None:
             self.layer_groups  # noqa: B018 (raises on bad patterns)
         self._check_trainability()
+        # A restored SavedModel function under XLA was measured recompiling at
+        # every training step (benchmarks/hub_overhead.py), so Keras'
+        # jit_compile="auto" (XLA on GPUs) must not pick it. jit_compile=True
+        # still works when asked for.
+        self.supports_jit = False
         self.built = True
 
     # ------------------------------------------------------------------ setup

@@ -152,6 +152,14 @@ class FeatureCacheTest(TestCase):
         for a, b in zip(end_to_end.get_layer("head").weights, cached.get_layer("head").weights):
             self.assertTrue(np.allclose(a.numpy(), b.numpy(), atol=1e-7, rtol=0), a.path)
 
+        # Text features stored on disk load back on the next extract.
+        folder = self.temp_dir()
+        stored = FeatureCache(build(), directory=folder)
+        first = stored.extract(data, name="train")
+        again = FeatureCache(build(), directory=folder).extract(data, name="train")
+        for (a, _), (b, _) in zip(first, again):
+            self.assertAllEqual(a, b)
+
     def test_errors(self):
         with self.assertRaisesRegex(ValueError, r"needs? a frozen feature extractor.*"
                                                 r"`model.get_layer\('backbone'\).trainable = "

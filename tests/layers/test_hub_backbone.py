@@ -43,6 +43,12 @@ class HubBackboneTest(TestCase):
         kernel = saved["block1_conv/kernel"]
         self.assertAllEqual(kernel.numpy(), backbone.weights[0].numpy())
 
+    def test_auto_jit_compile_does_not_pick_xla(self):
+        model, backbone = self._image_model(trainable=True)
+        self.assertFalse(backbone.supports_jit)
+        model.compile("adam", "sparse_categorical_crossentropy", jit_compile="auto")
+        self.assertFalse(model.jit_compile)
+
     def test_frozen_backbone_is_byte_identical_and_bn_does_not_move(self):
         model, backbone = self._image_model(trainable=False)
         before = self.weights_snapshot(backbone.weights)

@@ -1,0 +1,167 @@
+"""Tests for benchmarks/run_all.py: the docs generator, and (large) a quick run."""
+
+import copy
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.test_case import TestCase
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN_ALL = os.path.join(ROOT, "benchmarks", "run_all.py")
+
+
+def load_run_all():
+    spec = importlib.util.spec_from_file_location("benchmarks_run_all", RUN_ALL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stat(mean, std=0.0):
+    return {"mean": mean, "std": std}
+
+
+def method(description, accuracy, f1, seconds, epochs=None):
+    return {"description": description, "accuracy": accuracy, "macro_f1": f1,
+            "seconds": seconds, "epochs": epochs, "runs": []}
+
+
+RUN = {
+    "timestamp": "2025-01-02 03:04",
+    "mode": "full",
+    "environment": {"tensorflow": "2.21.0", "keras": "3.15.1", "cpus": 2,
+                    "devices": ["CPU"]},
+    "scripts": {
+        "text_quality": {"seconds": 3600.0, "returncode": 0, "result": {
+            "benchmark": "text_quality", "mode": "full", "seeds": [0, 1],
+            "precision": "float32",
+            "tasks": [{
+                "name": "rotten_tomatoes", "backbone": "minilm_l6", "num_classes": 2,
+                "train_examples": 4000, "test_examples": 2000,
+                "test_majority_share": 0.6012,
+                "settings": {"batch_size": 32, "total_epochs": 3},
+                "methods": {
+                    "majority": method("most frequent training label", stat(0.6012),
+                                       stat(0.3755), stat(0.0)),
+                    "tfidf_logreg": method("TF-IDF + LR", stat(0.7401, 0.0012),
+                                           stat(0.7302, 0.002), stat(4.25, 0.1)),
+                    "plain_fine_tune": method("plain", stat(0.8004, 0.0101),
+                                              stat(0.7904, 0.0099), stat(100.0, 2.0), 3),
+                    "recipe": method("keras_transfer.fine_tune, defaults",
+                                     stat(0.8123, 0.0041), stat(0.8011, 0.0062),
+                                     stat(90.0, 1.0), 3),
+                },
+                "sample_efficiency": {
+                    "labels_per_class": ["5", "all"],
+                    "methods": {
+                        "tfidf_logreg": {
+                            "5": {"accuracy": stat(0.52, 0.03), "examples": 10},
+                            "all": {"accuracy": stat(0.7401, 0.0012), "examples": 4000}},
+                        "recipe": {
+                            "5": {"accuracy": stat(0.6, 0.02), "examples": 10},
+                            "all": {"accuracy": stat(0.8123, 0.0041), "examples": 4000}},
+                    },
+                },
+            }],
+        }},
+        "hub_overhead": {"seconds": 600.0, "returncode": 0, "result": {
+            "benchmark": "hub_overhead", "network": "efficientnet_lite0 features + Dense(10)",
+            "image_size": 96, "batch": 32,
+            "examples_per_second": {"native": {"train": 100.0, "inference": 400.0},
+                                    "hub": {"train": 95.0, "inference": 440.0},
+                                    "legacy": {"train": 50.0, "inference": 200.0}},
+            "errors": {"hub_jit": "InvalidArgumentError: cannot compile"},
+        }},
+        "feature_cache": {"seconds": 12.0, "returncode": 1,
+                          "error": "exit code 1; no JSON on stdout. Last stderr lines:\nx"},
+    },
+}
+
+
+class RenderMarkdownTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.run_all = load_run_all()
+
+    def test_quality_table_has_mean_std_and_time_ratio(self):
+        text = self.run_all.render_markdown(RUN)
+        self.assertIn("### Rotten Tomatoes (text, MiniLM-L6)", text)
+        self.assertIn("4000 train / 2000 test examples, 2 classes (test majority share "
+                      "0.60)", text)
+        self.assertIn("| recipe | keras_transfer.fine_tune, defaults | 0.812 ± 0.004 | "
+                      "0.801 ± 0.006 | 90.0 | 0.90 | 3 |", text)
+        self.assertIn("| majority | most frequent training label | 0.601 ± 0.000 | "
+                      "0.376 ± 0.000 | < 0.1 | – | – |", text)
+        self.assertIn("| tfidf_logreg | TF-IDF + LR | 0.740 ± 0.001 | 0.730 ± 0.002 | 4.2 "
+                      "| 0.04 | – |", text)
+
+    def test_sample_efficiency_table(self):
+        text = self.run_all.render_markdown(RUN)
+        self.assertIn("| method | 5 (10) | all (4000) |", text)
+        self.assertIn("| recipe | 0.600 ± 0.020 | 0.812 ± 0.004 |", text)
+        self.assertIn("| tfidf_logreg | 0.520 ± 0.030 | 0.740 ± 0.001 |", text)
+
+    def test_speed_ratios_errors_and_script_status(self):
+        text = self.run_all.render_markdown(RUN)
+        self.assertIn("| hub | 0.95 | 1.10 |", text)
+        self.assertIn("| legacy | 0.50 | 0.50 |", text)
+        self.assertIn("| hub_jit | failed: InvalidArgumentError: cannot compile | |", text)
+        self.assertIn("| `feature_cache.py` | 12 | failed: exit code 1; no JSON on "
+                      "stdout. Last stderr lines: |", text)
+        self.assertIn("| `text_quality.py` | 3600 | ok |", text)
+
+    def test_machine_versions_seeds_and_mode_banner(self):
+        text = self.run_all.render_markdown(RUN)
+        self.assertIn("| tensorflow | 2.21.0 |", text)
+        self.assertIn("| seeds | 0, 1 |", text)
+        self.assertIn("make bench", text)
+        self.assertNotIn("Quick-mode numbers", text)
+        quick = copy.deepcopy(RUN)
+        quick["mode"] = "quick"
+        quick["scripts"]["text_quality"]["result"]["seeds"] = [0]
+        text = self.run_all.render_markdown(quick)
+        self.assertIn("**Quick-mode numbers.**", text)
+        # One seed: means only, no "± 0.000".
+        self.assertIn("| recipe | keras_transfer.fine_tune, defaults | 0.812 | 0.801 |",
+                      text)
+
+    def test_docs_only_rewrites_docs_from_latest(self):
+        folder = self.temp_dir()
+        with open(os.path.join(folder, "latest.json"), "w") as f:
+            json.dump(RUN, f)
+        docs = os.path.join(folder, "benchmarks.md")
+        subprocess.run([sys.executable, RUN_ALL, "--docs-only", "--results-dir", folder,
+                        "--docs", docs], check=True, capture_output=True, cwd=ROOT)
+        with open(docs) as f:
+            self.assertEqual(f.read(), self.run_all.render_markdown(RUN))
+
+
+@pytest.mark.large
+class RunAllQuickTest(TestCase):
+    def test_quick_run_collects_every_script_and_writes_docs(self):
+        folder = self.temp_dir()
+        docs = os.path.join(folder, "benchmarks.md")
+        process = subprocess.run(
+            [sys.executable, RUN_ALL, "--quick", "--results-dir", folder, "--docs", docs],
+            capture_output=True, text=True, cwd=ROOT, timeout=3600)
+        self.assertEqual(process.returncode, 0, process.stderr[-3000:])
+        with open(os.path.join(folder, "latest.json")) as f:
+            run = json.load(f)
+        self.assertEqual(run["mode"], "quick")
+        self.assertEqual(sorted(run["scripts"]), sorted(load_run_all().SCRIPTS))
+        for name in ("text_quality", "image_quality", "audio_quality"):
+            for task in run["scripts"][name]["result"]["tasks"]:
+                self.assertIn("recipe", task["methods"])
+                for info in task["methods"].values():
+                    self.assertTrue(0.0 <= info["accuracy"]["mean"] <= 1.0)
+        ratios = run["scripts"]["hub_overhead"]["result"]["ratios"]
+        self.assertGreater(ratios["train_hub_over_native"], 0)
+        with open(docs) as f:
+            text = f.read()
+        self.assertIn("**Quick-mode numbers.**", text)
+        self.assertIn("### Fashion-MNIST", text)
