@@ -271,6 +271,8 @@ def render_markdown(run):
              "benchmarks/results/latest.json; do not edit by hand. -->", ""]
     if run["mode"] == "quick":
         lines += [QUICK_BANNER]
+    if run.get("note"):
+        lines += ["> " + run["note"].replace("\n", "\n> "), ""]
     lines += [INTRO]
     lines += ["## Run", "", "| | |", "|---|---|",
               f"| date (UTC) | {run['timestamp']} |",
