@@ -1,7 +1,7 @@
 """Turn a `--data` source (built-in name, `tfds:NAME`, folder) into datasets."""
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from keras_transfer.cli.errors import UsageError
 
@@ -15,7 +15,6 @@ class DataSource:
     class_names: list
     modality: str
     description: str
-    test_examples: list = field(default_factory=list)
 
 
 def load_source(source, modality=None, batch_size=32, num_train=None, num_test=None, seed=0,
@@ -43,9 +42,8 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
             extra["input_sample_rate"] = entry.get("sample_rate", sample_rate)
         train_ds = data.from_arrays(*train, modality=modality, shuffle=True, **options, **extra)
         test_ds = data.from_arrays(*test, modality=modality, shuffle=False, **options, **extra)
-        examples = list(test.x[:8]) if modality == "text" else []
         return DataSource(train_ds, test_ds, list(train.class_names), modality,
-                          f"{source}: {len(train.y)} train / {len(test.y)} test", examples)
+                          f"{source}: {len(train.y)} train / {len(test.y)} test")
     if source.startswith("tfds:"):
         if modality is None:
             raise UsageError("--task is required with tfds: sources (image, text or audio)")
