@@ -88,6 +88,7 @@ BACKBONES = {
         "output_key": "default",
         "output_dim": 96,
         "preprocessing": "Mono 16 kHz waveform in [-1, 1]; mel front-end inside the graph.",
+        "head_normalize": True,  # its 96-d outputs reach ±70: LayerNorm before the head
         "inference_mode": False,
         "groups": None,
         "license": "Apache-2.0",

@@ -28,6 +28,10 @@ class ClassificationHead(keras.layers.Layer):
             name (`"sigmoid"`). Defaults to `"softmax"`.
         seed: int. Seed of the dropout mask, for reproducible training.
             Defaults to `None`.
+        normalize: bool. Apply a `LayerNormalization` to the features
+            first, for backbones whose outputs are far from unit scale
+            (speech_embedding's reach ±70 and a plain Dense then learns
+            slowly). Defaults to `False`.
         **kwargs: Base layer keyword arguments (`name`, `dtype`).
 
     Call arguments:
@@ -49,7 +53,7 @@ class ClassificationHead(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, num_classes, dropout=0.0, activation="softmax", seed=None,
+    def __init__(self, num_classes, dropout=0.0, activation="softmax", seed=None, normalize=False,
                  **kwargs):
         super().__init__(**kwargs)
         if (not isinstance(num_classes, numbers.Integral)
@@ -75,6 +79,9 @@ class ClassificationHead(keras.layers.Layer):
         self.dropout = float(dropout)
         self.activation = activation
         self.seed = seed
+        self.normalize = bool(normalize)
+        self.norm = (keras.layers.LayerNormalization(dtype="float32", name="norm")
+                     if self.normalize else None)
         self.dropout_layer = (
             keras.layers.Dropout(self.dropout, seed=seed, dtype=self.dtype_policy,
                                  name="dropout")
@@ -85,6 +92,8 @@ class ClassificationHead(keras.layers.Layer):
         )
 
     def build(self, input_shape):
+        if self.norm is not None:
+            self.norm.build(input_shape)
         if self.dropout_layer is not None:
             self.dropout_layer.build(input_shape)
         self.dense.build(input_shape)
@@ -92,6 +101,8 @@ class ClassificationHead(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         x = inputs
+        if self.norm is not None:
+            x = self.norm(x)
         if self.dropout_layer is not None:
             x = self.dropout_layer(x, training=training)
         return self.dense(x)
@@ -107,6 +118,7 @@ class ClassificationHead(keras.layers.Layer):
                 "dropout": self.dropout,
                 "activation": self.activation,
                 "seed": self.seed,
+                "normalize": self.normalize,
             }
         )
         return config

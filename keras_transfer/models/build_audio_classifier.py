@@ -120,6 +120,7 @@ def build_audio_classifier(
         inputs = keras.Input((num_samples,), dtype="float32", name="waveform")
         hub = common.backbone_layer(backbone, name, entry, trainable, precision)
         head = ClassificationHead(num_classes, dropout=dropout, dtype=precision,
+                                  normalize=bool(entry and entry.get("head_normalize")),
                                   name="head")
         outputs = head(hub(inputs))
         model = keras.Model(inputs, outputs, name="audio_classifier")

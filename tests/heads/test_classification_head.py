@@ -78,3 +78,18 @@ class ClassificationHeadTest(TestCase):
             ClassificationHead(2, dropout=1.0)
         with self.assertRaisesRegex(ValueError, r"Received: activation='softmaxx'"):
             ClassificationHead(2, activation="softmaxx")
+
+
+def test_normalize_makes_the_head_scale_invariant():
+    import numpy as np
+
+    from keras_transfer.heads.classification_head import ClassificationHead
+
+    head = ClassificationHead(4, normalize=True, name="head")
+    x = np.random.default_rng(0).normal(size=(3, 96)).astype("float32")
+    # Equal up to LayerNormalization's epsilon (1e-3 against a variance of ~1).
+    np.testing.assert_allclose(head(x), head(70.0 * x), atol=1e-3)
+    plain = ClassificationHead(4)
+    assert not np.allclose(plain(x), plain(70.0 * x), atol=1e-2)
+    clone = ClassificationHead.from_config(head.get_config())
+    assert clone.normalize and clone.get_config()["normalize"] is True
