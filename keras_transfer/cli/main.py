@@ -1,7 +1,6 @@
 """`keras-transfer`: fine-tune pretrained backbones from the command line."""
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -157,10 +156,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"keras-transfer {args.verb}: interrupted", file=sys.stderr)
         return 130
-
-
-def print_json(value):
-    print(json.dumps(value, indent=2, default=str))
 
 
 if __name__ == "__main__":
