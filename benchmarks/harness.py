@@ -445,7 +445,10 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     Args:
         bench: a `TransferBenchmark` whose features are extracted.
         seeds: int. Seeds 0..seeds-1.
-        main_methods: list of `(name, description, fn(seed) -> record)`.
+        main_methods: list of `(name, description, fn(seed) -> record)`, or
+            `(name, description, fn, max_seeds)` for a method that runs only
+            for the first `max_seeds` seeds (an expensive baseline far from
+            the others, such as training from random initialization).
         curve_methods: list of `(name, fn(seed, index) -> record)`; a method
             also in `main_methods` reuses its main run for "all".
         labels_per_class: list of ints and "all".
@@ -457,7 +460,9 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     curve = Curve(labels_per_class)
     for seed in range(seeds):
         latest = {}
-        for name, description, fn in main_methods:
+        for name, description, fn, *limit in main_methods:
+            if limit and seed >= limit[0]:
+                continue
             logger.info("seed %d: %s", seed, name)
             latest[name] = fn(seed)
             methods.add(name, latest[name], description)

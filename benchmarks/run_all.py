@@ -10,7 +10,7 @@ seeds), sample efficiency, speed ratios, machine, versions and seeds.
     python benchmarks/run_all.py [--quick] [--only text_quality,hub_overhead]
         [--seeds N] [--precision mixed_bfloat16] [--docs-only]
 
-`make bench` runs the full benchmarks (hours on 2 CPU cores), `make
+`make bench` runs the full benchmarks (about an hour on 2 CPU cores), `make
 bench-quick` the quick ones (`--quick` is passed to every script: tiny
 samples, one seed; they check the machinery, their numbers mean little).
 `--docs-only` rewrites the docs from `latest.json` without running anything.
@@ -28,7 +28,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "image_quality", "audio_quality", "hub_overhead",
-           "precision_speed", "feature_cache")
+           "precision_speed", "bf16_profile", "feature_cache")
 QUALITY = ("text_quality", "image_quality", "audio_quality")
 # Options each script understands, besides --quick.
 PASS_THROUGH = {"seeds": QUALITY, "precision": ("text_quality",)}
@@ -116,9 +116,9 @@ QUICK_BANNER = """\
 """
 
 INTRO = """\
-Reproduce with one command: `make bench` (full sizes and 3 seeds, as each
-script's docstring lists; hours on 2 CPU cores) or `make bench-quick` (quick
-mode; about 10 minutes). Each script also runs alone, e.g. `python
+Reproduce with one command: `make bench` (full sizes, 2–3 seeds, as each
+script's docstring lists; about an hour on 2 CPU cores) or `make bench-quick`
+(quick mode; about 10 minutes). Each script also runs alone, e.g. `python
 benchmarks/text_quality.py --seeds 3 --precision mixed_bfloat16`, and prints
 one JSON object; `benchmarks/results/latest.json` holds all of them.
 
@@ -129,7 +129,8 @@ which examples a few-label subset takes. Scores are mean ± std over seeds.
 excluded) on a shared machine: compare the ratios. The linear baselines get
 their `C` by 3-fold cross-validation; the neural methods get fixed
 hyperparameters (listed in each script's docstring), so the comparison errs
-in their disfavour. `recipe` is `keras_transfer.fine_tune` with its defaults
+in their disfavour. `recipe` is `keras_transfer.fine_tune` (its defaults; on
+text the `keras-transfer` CLI's text settings, lr 2e-4 and decay 1.5):
 (head-only epochs first, gradual unfreezing, discriminative rates, slanted
 triangular schedule) at the same total epochs as `plain_fine_tune`; few-label
 runs train for at least a minimum number of optimizer steps.
@@ -163,8 +164,14 @@ def methods_table(methods, with_std):
         ratio = "–"
         if plain and plain["mean"] > 0 and info["seconds"]["mean"] >= 0.05:
             ratio = f"{info['seconds']['mean'] / plain['mean']:.2f}"
-        cells = [method, info.get("description", ""),
-                 _ms(info["accuracy"], with_std), _ms(info["macro_f1"], with_std),
+        runs = info.get("runs") or []
+        description = info.get("description", "")
+        single = with_std and len(runs) == 1  # a method limited to fewer seeds
+        if single:
+            description += f" (seed {runs[0]['seed']} only)"
+        cells = [method, description,
+                 _ms(info["accuracy"], with_std and not single),
+                 _ms(info["macro_f1"], with_std and not single),
                  _seconds(info["seconds"]), ratio, str(info.get("epochs") or "–")]
         lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
@@ -228,6 +235,31 @@ def precision_lines(precision):
     return lines + [""]
 
 
+def profile_lines(profile):
+    variants = profile["variants"]
+    names = list(variants)
+    lines = [f"### Where a training step's time goes (`bf16_profile.py`: MiniLM-L6, "
+             f"batch {profile['batch']}, sequence {profile['sequence_length']})", "",
+             "Milliseconds of TensorFlow op time per training step by category "
+             "(share in brackets), from the TensorFlow profiler's trace. Ops run on "
+             "two threads at once, so op time exceeds the wall time. Last column: "
+             "how much faster the category runs in bfloat16 than in float32 "
+             "(native layers).", "",
+             "| category | " + " | ".join(names) + " | float32 / bfloat16 |",
+             "|---|" + "---|" * (len(names) + 1)]
+    ratios = profile.get("fp32_over_bf16_op_time", {})
+    for category in next(iter(variants.values()))["categories"]:
+        cells = [f"{v['categories'][category]['ms_per_step']:.0f} "
+                 f"({v['categories'][category]['share']:.0%})" for v in variants.values()]
+        ratio = ratios.get(category)
+        cells.append(f"{ratio:.2f}" if ratio else "–")
+        lines.append(f"| {category} | " + " | ".join(cells) + " |")
+    lines.append("| **wall ms per step** | " + " | ".join(
+        f"{v['wall_ms_per_step']:.0f}" for v in variants.values())
+        + f" | {profile['wall_fp32_over_bf16']:.2f} |")
+    return lines + [""]
+
+
 def cache_lines(cache):
     return [f"### Feature cache (`feature_cache.py`: {cache['backbone']}, "
             f"{cache['examples']} examples)", "",
@@ -249,6 +281,8 @@ def speed_section(scripts):
         lines += hub_lines(result("hub_overhead"))
     if result("precision_speed"):
         lines += precision_lines(result("precision_speed"))
+    if result("bf16_profile"):
+        lines += profile_lines(result("bf16_profile"))
     if result("feature_cache"):
         lines += cache_lines(result("feature_cache"))
     resolution = (result("image_quality") or {}).get("resolution")

@@ -50,6 +50,9 @@ RUN = {
                                        stat(0.3755), stat(0.0)),
                     "tfidf_logreg": method("TF-IDF + LR", stat(0.7401, 0.0012),
                                            stat(0.7302, 0.002), stat(4.25, 0.1)),
+                    "random_init": dict(
+                        method("random init", stat(0.6611), stat(0.6012), stat(300.0), 3),
+                        runs=[{"seed": 0}]),
                     "plain_fine_tune": method("plain", stat(0.8004, 0.0101),
                                               stat(0.7904, 0.0099), stat(100.0, 2.0), 3),
                     "recipe": method("keras_transfer.fine_tune, defaults",
@@ -99,6 +102,31 @@ class RenderMarkdownTest(TestCase):
                       "0.376 ± 0.000 | < 0.1 | – | – |", text)
         self.assertIn("| tfidf_logreg | TF-IDF + LR | 0.740 ± 0.001 | 0.730 ± 0.002 | 4.2 "
                       "| 0.04 | – |", text)
+
+    def test_method_run_for_fewer_seeds_shows_no_std(self):
+        text = self.run_all.render_markdown(RUN)
+        self.assertIn("| random_init | random init (seed 0 only) | 0.661 | 0.601 | 300.0 "
+                      "| 3.00 | 3 |", text)
+
+    def test_bf16_profile_table(self):
+        run = copy.deepcopy(RUN)
+        categories = {"matmul": {"ms_per_step": 1000.0, "share": 0.6},
+                      "casts": {"ms_per_step": 0.0, "share": 0.0}}
+        bf16 = {"matmul": {"ms_per_step": 500.0, "share": 0.45},
+                "casts": {"ms_per_step": 20.0, "share": 0.02}}
+        run["scripts"]["bf16_profile"] = {"seconds": 60.0, "returncode": 0, "result": {
+            "benchmark": "bf16_profile", "batch": 32, "sequence_length": 64,
+            "variants": {"native_fp32": {"wall_ms_per_step": 1100.0,
+                                         "categories": categories},
+                         "native_bf16": {"wall_ms_per_step": 850.0,
+                                         "categories": bf16}},
+            "fp32_over_bf16_op_time": {"matmul": 2.0, "casts": 0.0},
+            "wall_fp32_over_bf16": 1.29}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("| category | native_fp32 | native_bf16 | float32 / bfloat16 |", text)
+        self.assertIn("| matmul | 1000 (60%) | 500 (45%) | 2.00 |", text)
+        self.assertIn("| casts | 0 (0%) | 20 (2%) | – |", text)
+        self.assertIn("| **wall ms per step** | 1100 | 850 | 1.29 |", text)
 
     def test_sample_efficiency_table(self):
         text = self.run_all.render_markdown(RUN)
