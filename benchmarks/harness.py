@@ -395,8 +395,9 @@ class TransferBenchmark:
         """Everything trainable from the start, one constant Adam rate."""
         return self.fit_and_score(self.build(seed, True, learning_rate), seed)
 
-    def recipe(self, seed, index=None):
-        """`keras_transfer.fine_tune` (defaults) at the same total epochs."""
+    def recipe(self, seed, index=None, **overrides):
+        """`keras_transfer.fine_tune` (`recipe_settings`, then `overrides`) at
+        the same total epochs."""
         import keras_transfer
 
         index = self.everything if index is None else index
@@ -409,7 +410,7 @@ class TransferBenchmark:
         with Timer() as t:
             keras_transfer.fine_tune(model, train_ds, epochs=epochs,
                                      head_epochs=head_epochs, verbose=0,
-                                     **self.recipe_settings)
+                                     **{**self.recipe_settings, **overrides})
         predicted = predict_labels(model, self.test_ds)
         return run_record(seed, self.test.y, predicted, t.seconds, total,
                           examples=len(index), head_epochs=head_epochs)
