@@ -295,6 +295,8 @@ def add_common_arguments(parser, quick_help):
                         "(quick: 4)")
     parser.add_argument("--labels-per-class", type=labels_list, default=None,
                         help="comma-separated sample-efficiency points, e.g. 5,20,all")
+    parser.add_argument("--methods", type=lambda text: text.split(","), default=None,
+                        help="comma-separated subset of the methods to run (default: all)")
 
 
 COMMON_QUICK = {"seeds": 1, "epochs": 2, "head_epochs": 5, "min_steps": 4}
@@ -415,6 +417,27 @@ class TransferBenchmark:
         return run_record(seed, self.test.y, predicted, t.seconds, total,
                           examples=len(index), head_epochs=head_epochs)
 
+    def recipe_cached_head(self, seed, **overrides):
+        """The CLI's workflow: the head trained on cached features first
+        (`FeatureCache.fit`, `--head-epochs`), then `fine_tune` with
+        `head_epochs=0` for all `--epochs` epochs."""
+        import keras_transfer
+
+        model = self.build(seed, trainable=False)
+        cache = keras_transfer.FeatureCache(model)
+        features = shuffled_batches(self.train_features, self.train.y, self.batch_size,
+                                    seed)
+        train_ds = self.dataset(self.train.x, self.train.y, shuffle=True, seed=seed)
+        with Timer() as t:
+            cache.fit(features, epochs=self.args.head_epochs, verbose=0)
+            keras_transfer.fine_tune(model, train_ds, epochs=self.args.epochs,
+                                     head_epochs=0, verbose=0,
+                                     **{**self.recipe_settings, **overrides})
+        predicted = predict_labels(model, self.test_ds)
+        return run_record(seed, self.test.y, predicted, self.extract_seconds + t.seconds,
+                          self.args.epochs, examples=len(self.train.y),
+                          head_epochs_on_cache=self.args.head_epochs)
+
     # ------------------------------------------------------------- settings
     def task_json(self, name, methods, curve, **extra):
         """The task's block of the result JSON."""
@@ -459,6 +482,10 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     """
     methods = Methods()
     curve = Curve(labels_per_class)
+    only = getattr(bench.args, "methods", None)
+    if only:
+        main_methods = [m for m in main_methods if m[0] in only]
+        curve_methods = [m for m in curve_methods if m[0] in only]
     for seed in range(seeds):
         latest = {}
         for name, description, fn, *limit in main_methods:

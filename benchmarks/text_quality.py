@@ -34,10 +34,14 @@ Methods (batch 32; E = `--epochs` total epochs):
   settings (peak 2e-4 for the head, discriminative decay 1.5 per group;
   gradual unfreezing, slanted triangular schedule) at the same E total
   epochs: `head_epochs` (round(E/3), at least 1) + `epochs` = E.
-With `--ablations`, two more methods take the recipe apart (same settings
+With `--ablations`, three more methods take the recipe apart (same settings
 otherwise): recipe_all_at_once (`gradual_unfreezing=False`: every group
-unfreezes when the head epoch ends) and recipe_one_rate (`decay=1.0`: one
-rate for all groups, gradual unfreezing kept).
+unfreezes when the head epoch ends), recipe_one_rate (`decay=1.0`: one
+rate for all groups, gradual unfreezing kept) and recipe_cached_head (the
+`keras-transfer` CLI's workflow: the head first trained on cached features
+for `--head-epochs` epochs, then `fine_tune(head_epochs=0)` for all E
+epochs, so no epoch is spent pushing data through a frozen backbone).
+`--methods a,b` runs a subset.
 Sample efficiency: tfidf_logreg, frozen_logreg and recipe on 5, 20, 100
 labels per class and all; small subsets train for at least `--min-steps`
 optimizer steps (more epochs), see harness.budget_epochs.
@@ -149,6 +153,8 @@ def run(args):
                  lambda s: bench.recipe(s, gradual_unfreezing=False)),
                 ("recipe_one_rate", "recipe, one rate for all groups (decay=1.0)",
                  lambda s: bench.recipe(s, decay=1.0)),
+                ("recipe_cached_head", "head on cached features first, then fine_tune "
+                 "for all E epochs (the CLI's workflow)", bench.recipe_cached_head),
             ]
         curve = [("tfidf_logreg", bench.tfidf_logreg),
                  ("frozen_logreg", bench.frozen_logreg),
