@@ -482,7 +482,7 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     """
     methods = Methods()
     curve = Curve(labels_per_class)
-    only = getattr(bench.args, "methods", None)
+    only = getattr(getattr(bench, "args", None), "methods", None)
     if only:
         main_methods = [m for m in main_methods if m[0] in only]
         curve_methods = [m for m in curve_methods if m[0] in only]
