@@ -181,8 +181,8 @@ def main():
                         default=None,
                         help="mixed_bfloat16: the encoder saved computing in bfloat16")
     parser.add_argument("--ablations", action="store_true",
-                        help="also run the recipe without gradual unfreezing and "
-                        "without discriminative rates")
+                        help="also run recipe_all_at_once, recipe_one_rate and "
+                        "recipe_cached_head (see above)")
     parser.add_argument("--train", type=int, default=None,
                         help="default 4000 (quick: 160)")
     parser.add_argument("--test", type=int, default=None,
