@@ -48,8 +48,8 @@ from keras_transfer.layers.hub_backbone import HubBackbone  # noqa: E402
 CATEGORIES = ("matmul", "casts", "dropout RNG", "GELU", "layer norm", "softmax",
               "optimizer step", "loss", "other")
 _OPTIMIZER = re.compile(r"^(adam|adamw|sgd|rmsprop)(_\d+)?/")
-_SCOPES = (("dropout", "dropout RNG"), ("gelu", "GELU"), ("layer_norm", "layer norm"),
-           ("softmax", "softmax"), ("loss", "loss"))
+_SCOPES = (("loss", "loss"), ("dropout", "dropout RNG"), ("gelu", "GELU"),
+           ("layer_norm", "layer norm"), ("softmax", "softmax"))
 
 
 def category(op_name, op_type):
@@ -91,6 +91,11 @@ def op_times(logdir):
                 milliseconds = event.duration_ps / 1e9
                 by_category[category(name, op_type)] += milliseconds
                 by_type[op_type] += milliseconds
+    if not by_category:
+        raise RuntimeError(
+            f"The trace in {logdir} holds no TensorFlow op events on tf_Compute "
+            "threads (another TensorFlow version or device lays traces out "
+            "differently).")
     return by_category, by_type
 
 
@@ -118,6 +123,7 @@ def profile(model, batch, steps, logdir):
         "categories": {c: {"ms_per_step": round(by_category[c] / steps, 1),
                            "share": round(by_category[c] / total, 3)}
                        for c in CATEGORIES},
+        "_raw_ms": by_category,
         "top_op_types": {t: round(ms / steps, 1) for t, ms in by_type.most_common(8)},
     }
 
@@ -142,6 +148,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="2 profiled steps")
     parser.add_argument("--steps", type=int, default=None, help="default 6 (quick: 2)")
     args = parser.parse_args()
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"--steps must be >= 1. Received: --steps {args.steps}")
     steps = args.steps or (2 if args.quick else 6)
     harness.setup_logging()
     with tempfile.TemporaryDirectory() as root, harness.Timer() as total:
@@ -152,10 +160,10 @@ def main():
             logdir = os.path.join(root, f"trace_{name}")
             results[name] = profile(model, batch, steps, logdir)
             shutil.rmtree(logdir, ignore_errors=True)
+    raw = {name: result.pop("_raw_ms") for name, result in results.items()}
     fp32, bf16 = results["native_fp32"], results["native_bf16"]
-    ratios = {c: round(fp32["categories"][c]["ms_per_step"]
-                       / bf16["categories"][c]["ms_per_step"], 2)
-              for c in CATEGORIES if bf16["categories"][c]["ms_per_step"] > 0}
+    ratios = {c: round(raw["native_fp32"][c] / raw["native_bf16"][c], 2)
+              for c in CATEGORIES if raw["native_bf16"][c] > 0}
     harness.emit({
         "benchmark": "bf16_profile",
         "mode": harness.mode_name(args.quick),

@@ -285,7 +285,8 @@ def add_common_arguments(parser, quick_help):
     each script's docstring lists them)."""
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--seeds", type=int, default=None,
-                        help="repeats; default 3 (quick: 1)")
+                        help="repeats; full-mode default in each script's docstring "
+                        "(quick: 1)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="total epochs of every fine-tuning method")
     parser.add_argument("--head-epochs", type=int, default=None,
@@ -295,6 +296,9 @@ def add_common_arguments(parser, quick_help):
                         "(quick: 4)")
     parser.add_argument("--labels-per-class", type=labels_list, default=None,
                         help="comma-separated sample-efficiency points, e.g. 5,20,all")
+    parser.add_argument("--methods", default=None,
+                        type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
+                        help="comma-separated subset of the methods to run (default: all)")
 
 
 COMMON_QUICK = {"seeds": 1, "epochs": 2, "head_epochs": 5, "min_steps": 4}
@@ -395,8 +399,9 @@ class TransferBenchmark:
         """Everything trainable from the start, one constant Adam rate."""
         return self.fit_and_score(self.build(seed, True, learning_rate), seed)
 
-    def recipe(self, seed, index=None):
-        """`keras_transfer.fine_tune` (defaults) at the same total epochs."""
+    def recipe(self, seed, index=None, **overrides):
+        """`keras_transfer.fine_tune` (`recipe_settings`, then `overrides`) at
+        the same total epochs."""
         import keras_transfer
 
         index = self.everything if index is None else index
@@ -409,10 +414,30 @@ class TransferBenchmark:
         with Timer() as t:
             keras_transfer.fine_tune(model, train_ds, epochs=epochs,
                                      head_epochs=head_epochs, verbose=0,
-                                     **self.recipe_settings)
+                                     **{**self.recipe_settings, **overrides})
         predicted = predict_labels(model, self.test_ds)
         return run_record(seed, self.test.y, predicted, t.seconds, total,
                           examples=len(index), head_epochs=head_epochs)
+
+    def recipe_cached_head(self, seed):
+        """The CLI's workflow: the head trained on cached features first
+        (`FeatureCache.fit`, `--head-epochs`), then `fine_tune` with
+        `head_epochs=0` for all `--epochs` epochs."""
+        import keras_transfer
+
+        model = self.build(seed, trainable=False)
+        cache = keras_transfer.FeatureCache(model)
+        features = shuffled_batches(self.train_features, self.train.y, self.batch_size,
+                                    seed)
+        train_ds = self.dataset(self.train.x, self.train.y, shuffle=True, seed=seed)
+        with Timer() as t:
+            cache.fit(features, epochs=self.args.head_epochs, verbose=0)
+            keras_transfer.fine_tune(model, train_ds, epochs=self.args.epochs,
+                                     head_epochs=0, verbose=0, **self.recipe_settings)
+        predicted = predict_labels(model, self.test_ds)
+        return run_record(seed, self.test.y, predicted, self.extract_seconds + t.seconds,
+                          self.args.epochs, examples=len(self.train.y),
+                          head_epochs_on_cache=self.args.head_epochs)
 
     # ------------------------------------------------------------- settings
     def task_json(self, name, methods, curve, **extra):
@@ -458,6 +483,14 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     """
     methods = Methods()
     curve = Curve(labels_per_class)
+    only = getattr(getattr(bench, "args", None), "methods", None)
+    if only:
+        known = [m[0] for m in main_methods]
+        unknown = sorted(set(only) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown --methods {unknown}; available: {known}")
+        main_methods = [m for m in main_methods if m[0] in only]
+        curve_methods = [m for m in curve_methods if m[0] in only]
     for seed in range(seeds):
         latest = {}
         for name, description, fn, *limit in main_methods:

@@ -10,7 +10,11 @@ features plus a 10-class softmax, every weight trainable, batch 32 at
 - hub: that model written as a TF Hub-format SavedModel
   (`keras_transfer.save_hub_savedmodel`) and loaded in
   `keras_transfer.HubBackbone(trainable=True)`, `jit_compile=False`;
-- hub_jit: the same HubBackbone model with `jit_compile=True`;
+- hub_jit: the same HubBackbone model compiled with `jit_compile=True`.
+  Keras refuses it ("Model doesn't support `jit_compile=True`. Proceeding
+  with `jit_compile=False`"): HubBackbone sets `supports_jit = False`,
+  because under XLA the SavedModel call re-compiled its cluster at every
+  training step on CPU. So hub_jit measures that the refusal costs nothing;
 - legacy: the same SavedModel in `tensorflow_hub.KerasLayer(trainable=True)`
   inside a tf_keras model (the pre-Keras-3 path; tf_keras and Keras 3 run
   side by side in this process without trouble).
@@ -21,12 +25,9 @@ same work. All variants are timed in ONE process, interleaved in rounds
 (A B C D E, A B C D E, ...), the median per variant reported as examples/s
 for training (`train_on_batch`) and inference (`predict_on_batch`); compare
 the ratios, not the absolute numbers. Within a round a variant runs
-`--steps` calls, or fewer once `--budget` seconds are spent: on CPU,
-hub_jit re-compiles its XLA cluster at every training step (TF logs
-"Compilation cache entry hit: 0 ... Instantly compiling" for the same
-`one_step_on_data` signature each step; native_jit compiles once), so one
-of its steps takes as long as a compilation. A variant that fails is
-reported with its error.
+`--steps` calls, or fewer once `--budget` seconds are spent (a variant
+that takes a minute per step is timed on one step per round). A variant
+that fails is reported with its error.
 
     python benchmarks/hub_overhead.py [--quick] [--image-size 96]
 """

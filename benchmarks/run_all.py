@@ -152,6 +152,9 @@ def task_summary(name, task, result):
             f"{settings.get('total_epochs')} total epochs for every fine-tuning method")
     if result.get("precision"):
         text += f", precision {result['precision']}"
+    seeds = result.get("seeds") or []
+    if len(seeds) > 1:
+        text += f", seeds {', '.join(str(s) for s in seeds)}"
     return text + "."
 
 
@@ -211,8 +214,9 @@ def hub_lines(hub):
              f"{hub['image_size']} px, batch {hub['batch']})", "",
              "Examples/s relative to the native Keras model (higher is faster; "
              "medians of interleaved rounds in one process). `*_jit`: compiled with "
-             "`jit_compile=True` (XLA); see the script's docstring on why `hub_jit` "
-             "training is slow.", "",
+             "`jit_compile=True` (XLA); Keras runs `hub_jit` without XLA because "
+             "`HubBackbone` declares `supports_jit = False` (see the script's "
+             "docstring).", "",
              "| variant | training × native | inference × native |",
              "|---|---|---|"]
     for variant, value in speed.items():
@@ -311,7 +315,8 @@ def render_markdown(run):
     lines += ["## Run", "", "| | |", "|---|---|",
               f"| date (UTC) | {run['timestamp']} |",
               f"| mode | {run['mode']} |",
-              f"| seeds | {', '.join(str(s) for s in seeds)} |"]
+              f"| seeds | {', '.join(str(s) for s in seeds)} (first quality script; "
+              "each task lists its own) |"]
     for key, value in run.get("environment", {}).items():
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)

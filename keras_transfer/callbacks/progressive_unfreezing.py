@@ -30,9 +30,11 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
     BatchNorm: a frozen group runs in inference mode (Keras semantics). With
     `train_batchnorm=False` (the default, as the Keras fine-tuning guide
     advises) BatchNormalization layers stay in inference mode even after their
-    group is unfrozen; `HubBackbone`s are then called with `training=False`
-    for the whole fit (their inside is one graph, so BN and dropout switch
-    together).
+    group is unfrozen; a `HubBackbone` whose SavedModel holds BatchNorm
+    statistics (`moving_mean` / `moving_variance` variables) is then called
+    with `training=False` for the whole fit (its inside is one graph, so BN
+    and dropout switch together). A `HubBackbone` without BatchNorm (a BERT
+    encoder) keeps `training=True` once unfrozen, so its dropout works.
 
     The stage is a pure function of the epoch (or global step), so resuming
     with `keras.callbacks.BackupAndRestore` restores exactly the right
@@ -118,7 +120,8 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
         self._hub_modes = {}
         if not self.train_batchnorm:
             for layer in _all_layers(model):
-                if hasattr(layer, "inference_mode") and hasattr(layer, "layer_groups"):
+                if (hasattr(layer, "inference_mode") and hasattr(layer, "layer_groups")
+                        and _has_batchnorm_statistics(layer)):
                     self._hub_modes[id(layer)] = (layer, layer.inference_mode)
                     layer.inference_mode = True
         self.stage = None
@@ -176,3 +179,9 @@ def _all_layers(model):
         found.append(layer)
         found.extend(_all_layers(layer))
     return found
+
+
+def _has_batchnorm_statistics(layer):
+    """Whether a (SavedModel-wrapping) layer holds BatchNorm moving statistics."""
+    return any("moving_mean" in v.path or "moving_variance" in v.path
+               for v in layer.weights)

@@ -42,9 +42,10 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--baseline-epochs", type=int, default=defaults.get("baseline_epochs", 20),
                         help="epochs of the frozen-backbone head on cached features, trained "
                              "first and reported as the baseline; 0 skips (default: %(default)s)")
-    parser.add_argument("--unfreeze", choices=["gradual", "none"], default="gradual",
+    parser.add_argument("--unfreeze", choices=["gradual", "all", "none"], default="gradual",
                         help="gradual: unfreeze the backbone top-down during fine-tuning; "
-                             "none: keep it frozen (default: %(default)s)")
+                             "all: every group at once; none: keep it frozen "
+                             "(default: %(default)s)")
     parser.add_argument("--decay", type=float, default=1.5,
                         help="discriminative LR: each group trains DECAY times slower than the "
                              "one above (default: %(default)s; ULMFiT's 2.6 was set for 4 LSTM "

@@ -81,12 +81,15 @@ def run_fit(config, verbose=1):
 
     history = None
     if config["unfreeze"] != "none" and config["epochs"] > 0:
-        say(f"Fine-tuning: {config['epochs']} epochs, gradual unfreezing, "
+        gradual = config["unfreeze"] == "gradual"
+        say(f"Fine-tuning: {config['epochs']} epochs, "
+            f"{'gradual unfreezing' if gradual else 'all groups unfrozen'}, "
             f"discriminative LR (decay {config['decay']}), {config['schedule']} schedule", verbose)
         history = fine_tune(model, source.train, epochs=config["epochs"],
                             head_epochs=0 if baseline is not None else 1,
                             learning_rate=config["learning_rate"], decay=config["decay"],
-                            schedule=config["schedule"], validation_data=source.test,
+                            schedule=config["schedule"], gradual_unfreezing=gradual,
+                            validation_data=source.test,
                             verbose=verbose)
     evaluation = predict_and_evaluate(model, source.test, class_names=source.class_names)
     metrics["fine_tuned"] = {"accuracy": evaluation["accuracy"],

@@ -174,8 +174,8 @@ class HubBackbone(keras.layers.Layer):
         self._check_trainability()
         # A restored SavedModel function under XLA was measured recompiling at
         # every training step (benchmarks/hub_overhead.py), so Keras'
-        # jit_compile="auto" (XLA on GPUs) must not pick it. jit_compile=True
-        # still works when asked for.
+        # jit_compile="auto" (XLA on GPUs) must not pick it. Keras 3.15 then
+        # also turns an explicit jit_compile=True off, with a warning.
         self.supports_jit = False
         self.built = True
 

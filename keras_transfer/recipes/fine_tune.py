@@ -16,8 +16,8 @@ _SCHEDULES = ("one_cycle", "slanted_triangular", "constant")
 
 def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, decay=2.6,
               schedule="slanted_triangular", optimizer="adam", loss=None, metrics=("accuracy",),
-              validation_data=None, steps_per_epoch=None, train_batchnorm=False, callbacks=None,
-              verbose=1):
+              validation_data=None, steps_per_epoch=None, train_batchnorm=False,
+              gradual_unfreezing=True, callbacks=None, verbose=1):
     """Fine-tunes a pretrained model: head first, then gradual unfreezing.
 
     The recipe (ULMFiT; fastai's `fine_tune`), built only from keras_transfer's
@@ -26,7 +26,8 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
     1. For `head_epochs` epochs only the head trains (backbone frozen).
     2. Then the backbone's groups unfreeze one at a time, top down, spread
        evenly over the first half of the remaining `epochs`, so that every
-       group trains for at least the last half.
+       group trains for at least the last half (with
+       `gradual_unfreezing=False`, all at once when the head phase ends).
     3. Throughout, each group has its own learning rate (`decay` per group,
        `DiscriminativeOptimizer`), all following one schedule over the whole
        run: slanted triangular (ULMFiT), one-cycle (fastai), or constant.
@@ -54,6 +55,10 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
         steps_per_epoch: int. Needed when `train_data` has no known length.
         train_batchnorm: bool. Let unfrozen BatchNorm layers train.
             Defaults to `False`.
+        gradual_unfreezing: bool. Unfreeze the groups one at a time (ULMFiT);
+            False unfreezes every group when the head-only phase ends (what
+            BERT-style fine-tuning with layer-wise rates does). Defaults to
+            `True`.
         callbacks: list. Extra callbacks. Defaults to `None`.
         verbose: int. Passed to `fit` and the callbacks. Defaults to 1.
 
@@ -101,7 +106,10 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
     lower = len(groups) - 1
     head_steps = steps * head_epochs
     spread = max(1, (steps * epochs) // 2)
-    unfreeze_at = [head_steps + (i * spread) // max(1, lower) for i in range(lower)]
+    if gradual_unfreezing:
+        unfreeze_at = [head_steps + (i * spread) // max(1, lower) for i in range(lower)]
+    else:
+        unfreeze_at = [head_steps] * lower
     unfreezing = ProgressiveUnfreezing(unfreeze_at=unfreeze_at, unit="step",
                                        train_batchnorm=train_batchnorm, verbose=verbose)
     recorder = _GroupRateRecorder()

@@ -146,7 +146,9 @@ class RenderMarkdownTest(TestCase):
     def test_machine_versions_seeds_and_mode_banner(self):
         text = self.run_all.render_markdown(RUN)
         self.assertIn("| tensorflow | 2.21.0 |", text)
-        self.assertIn("| seeds | 0, 1 |", text)
+        self.assertIn("| seeds | 0, 1 (first quality script; each task lists its own) |",
+                      text)
+        self.assertIn("precision float32, seeds 0, 1.", text)
         self.assertIn("make bench", text)
         self.assertNotIn("Quick-mode numbers", text)
         quick = copy.deepcopy(RUN)

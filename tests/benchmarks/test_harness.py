@@ -1,28 +1,11 @@
-"""Tests for benchmarks/harness.py (seed handling) and bf16_profile's op categories."""
+"""Tests for benchmarks/harness.py: seeds per method, the --methods subset."""
 
-import importlib.util
-import os
-import sys
 import types
 
 import numpy as np
 
+from tests.benchmarks.scripts import load
 from tests.test_case import TestCase
-
-BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "benchmarks")
-
-
-def load(name):
-    sys.path.insert(0, BENCHMARKS)  # bf16_profile imports its siblings
-    try:
-        spec = importlib.util.spec_from_file_location(
-            f"benchmarks_{name}", os.path.join(BENCHMARKS, f"{name}.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(BENCHMARKS)
 
 
 class RunTaskTest(TestCase):
@@ -53,23 +36,17 @@ class RunTaskTest(TestCase):
         self.assertNotIn(("cheap", 0, 20), calls)
         self.assertEqual(curve.to_json()["methods"]["cheap"]["all"]["examples"], 20)
 
-
-class Bf16ProfileCategoryTest(TestCase):
-    def test_categories_from_type_and_scope(self):
-        category = load("bf16_profile").category
-        layer = "functional_1/minilm_encoder_1/bert_backbone_1/transformer_layer_0_1/"
-        self.assertEqual(category("adam/mul_92", "Mul"), "optimizer step")
-        self.assertEqual(category("adam_1/Sqrt_3", "Sqrt"), "optimizer step")
-        self.assertEqual(category(layer + "key_1/MatMul", "_MklBatchMatMulV2"), "matmul")
-        self.assertEqual(category(layer + "ffn/Tensordot/MatMul", "_MklMatMul"), "matmul")
-        self.assertEqual(category(layer + "value_1/Add/Cast", "Cast"), "casts")
-        self.assertEqual(category(layer + "self_attention_dropout_1/stateless_dropout/"
-                                  "random_uniform", "StatelessRandomUniformV2"),
-                         "dropout RNG")
-        self.assertEqual(category(layer + "ffn_1/Gelu/Erfc", "Erfc"), "GELU")
-        self.assertEqual(category("gradient_tape/" + layer + "feedforward_layer_norm_1/"
-                                  "moments/SquaredDifference", "SquaredDifference"),
-                         "layer norm")
-        self.assertEqual(category(layer + "attention/softmax_5_1/Softmax", "_MklSoftmax"),
-                         "softmax")
-        self.assertEqual(category("functional_1/minilm_encoder_1/Sum_1", "Sum"), "other")
+    def test_methods_subset_and_unknown_names(self):
+        harness = load("harness")
+        bench = types.SimpleNamespace(
+            train=types.SimpleNamespace(y=np.array([0, 1] * 10)),
+            args=types.SimpleNamespace(methods=["b"]))
+        record = {"seed": 0, "accuracy": 1.0, "macro_f1": 1.0, "seconds": 0.0,
+                  "epochs": None}
+        main = [("a", "", lambda s: record), ("b", "", lambda s: record)]
+        methods, _ = harness.run_task(bench, 1, main, [], ["all"])
+        self.assertEqual(list(methods.to_json()), ["b"])
+        bench.args.methods = ["b", "typo"]
+        with self.assertRaisesRegex(ValueError, r"Unknown --methods \['typo'\]; "
+                                    r"available: \['a', 'b'\]"):
+            harness.run_task(bench, 1, main, [], ["all"])

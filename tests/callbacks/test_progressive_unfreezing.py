@@ -115,6 +115,31 @@ class ProgressiveUnfreezingTest(TestCase):
         kernel = [v for v in backbone.weights if "block1_conv__kernel" in v.path][0]
         self.assertTrue(kernel.trainable)
 
+    def test_backbone_without_batchnorm_keeps_training_mode_for_dropout(self):
+        encoder = HubBackbone(savedmodels.bert_encoder(self.temp_dir(), num_layers=2),
+                              output_key="pooled_output", name="backbone")
+        inputs = {k: keras.Input((None,), dtype="int32", name=k)
+                  for k in ("input_word_ids", "input_mask", "input_type_ids")}
+        model = keras.Model(inputs, keras.layers.Dense(2, name="head")(encoder(inputs)))
+        model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+        image = hub_model(self.temp_dir())
+        image.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+        modes = []
+
+        class Probe(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                modes.append(self.model.get_layer("backbone").inference_mode)
+
+        ids = np.ones((8, 5), "int32")
+        x = {"input_word_ids": ids, "input_mask": ids, "input_type_ids": 0 * ids}
+        model.fit(x, np.arange(8) % 2, epochs=2, batch_size=4, verbose=0,
+                  callbacks=[ProgressiveUnfreezing(every=1, verbose=0), Probe()])
+        self.assertEqual(modes, [False] * 4)  # no BatchNorm: dropout may run
+        modes.clear()
+        self._fit(image, [ProgressiveUnfreezing(every=1, verbose=0), Probe()], epochs=1)
+        self.assertEqual(modes, [True] * 2)  # BatchNorm statistics stay frozen
+        self.assertFalse(image.get_layer("backbone").inference_mode)  # restored
+
     def test_with_discriminative_lr_and_keras_layers(self):
         keras.utils.set_random_seed(3)
         inputs = keras.Input((6,))

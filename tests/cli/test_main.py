@@ -70,6 +70,21 @@ def test_fit_predict_evaluate_export(image_folder, tiny_backbone, tmp_path, caps
     assert (base / "2" / "saved_model.pb").exists()
 
 
+def test_fit_unfreeze_all_unfreezes_every_group_at_once(image_folder, tiny_backbone,
+                                                        tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", str(image_folder),
+                 "--task", "image", "--image-size", "12", "12", "--epochs", "1",
+                 "--baseline-epochs", "1", "--batch-size", "4", "--unfreeze", "all",
+                 "--no-export", "--output", str(run)])
+    assert code == 0
+    report = (run / "report.md").read_text()
+    stages = report.split("## Unfreezing stages")[1].split("##")[0]
+    rows = [line for line in stages.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 1, stages  # one stage: all 4 groups from the first step
+    assert "| 4 |" in rows[0] and "backbone/block1" in rows[0]
+
+
 def test_lr_find(image_folder, tiny_backbone, tmp_path, capsys):
     plot = tmp_path / "lr.png"
     code = main(["-q", "lr-find", "--backbone", tiny_backbone, "--data", str(image_folder),

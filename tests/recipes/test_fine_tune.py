@@ -38,6 +38,16 @@ class FineTuneTest(TestCase):
         self.assertLess(history.history["loss"][-1], history.history["loss"][0])
         self.assertLen(model.get_layer("backbone").trainable_weights, 8)
 
+    def test_all_groups_at_once_without_gradual_unfreezing(self):
+        model = self._model()
+        x, y = savedmodels.images(32), np.arange(32) % 2
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+        backbone = model.get_layer("backbone")
+        history = fine_tune(model, data, epochs=1, head_epochs=1, learning_rate=1e-2,
+                            gradual_unfreezing=False, verbose=0)
+        self.assertEqual([(s["step"], s["stage"]) for s in history.stages], [(0, 0), (4, 3)])
+        self.assertLen(backbone.trainable_weights, 8)
+
     def test_errors(self):
         model = self._model()
         data = tf.data.Dataset.from_tensor_slices((savedmodels.images(4), np.zeros(4))).batch(2)
