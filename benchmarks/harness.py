@@ -499,6 +499,8 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
             logger.info("seed %d: %s", seed, name)
             latest[name] = fn(seed)
             methods.add(name, latest[name], description)
+            logger.info("seed %d: %s accuracy %.4f in %.0f s", seed, name,
+                        latest[name]["accuracy"], latest[name]["seconds"])
         for k in labels_per_class:
             index = per_class_subset(bench.train.y, k, seed)
             for name, fn in curve_methods:
