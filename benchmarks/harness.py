@@ -296,6 +296,13 @@ def add_common_arguments(parser, quick_help):
                         "(quick: 4)")
     parser.add_argument("--labels-per-class", type=labels_list, default=None,
                         help="comma-separated sample-efficiency points, e.g. 5,20,all")
+    parser.add_argument("--ablations", action="store_true",
+                        help="also run recipe_all_at_once, recipe_one_rate and "
+                        "recipe_cached_head (harness.ablation_methods)")
+    parser.add_argument("--recipe-decay", type=float, default=None,
+                        help="the recipe's discriminative decay (default: the script's)")
+    parser.add_argument("--recipe-learning-rate", type=float, default=None,
+                        help="the recipe's peak learning rate (default: the script's)")
     parser.add_argument("--methods", default=None,
                         type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
                         help="comma-separated subset of the methods to run (default: all)")
@@ -325,6 +332,11 @@ class TransferBenchmark:
 
     def __init__(self, args, train, test):
         self.args = args
+        self.recipe_settings = dict(self.recipe_settings)
+        if getattr(args, "recipe_decay", None) is not None:
+            self.recipe_settings["decay"] = args.recipe_decay
+        if getattr(args, "recipe_learning_rate", None) is not None:
+            self.recipe_settings["learning_rate"] = args.recipe_learning_rate
         self.train = train
         self.test = test
         self.names = train.class_names
@@ -462,6 +474,30 @@ class TransferBenchmark:
             "methods": methods.to_json(),
             "sample_efficiency": curve.to_json(),
         }
+
+
+def ablation_methods(bench):
+    """Methods that take the recipe apart, all at the recipe's settings otherwise:
+
+    - recipe_all_at_once: `gradual_unfreezing=False`, every group unfreezes
+      when the head epochs end;
+    - recipe_one_rate: `decay=1.0`, one rate for every group, gradual
+      unfreezing kept;
+    - recipe_cached_head: the `keras-transfer` CLI's workflow: the head first
+      trained on cached features for `--head-epochs` epochs, then
+      `fine_tune(head_epochs=0)` for all E epochs, so no epoch is spent
+      pushing data through a frozen backbone.
+    """
+    return [
+        ("recipe_all_at_once", "recipe, every group unfrozen after the head "
+         "epochs (gradual_unfreezing=False)",
+         lambda s: bench.recipe(s, gradual_unfreezing=False)),
+        ("recipe_one_rate", "recipe, one rate for all groups (decay=1.0)",
+         lambda s: bench.recipe(s, decay=1.0)),
+        ("recipe_cached_head", "head on cached features first, then fine_tune "
+         "for all E epochs (the CLI's workflow), decay {decay:g}"
+         .format(**bench.recipe_settings), bench.recipe_cached_head),
+    ]
 
 
 def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):

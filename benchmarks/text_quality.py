@@ -34,14 +34,9 @@ Methods (batch 32; E = `--epochs` total epochs):
   settings (peak 2e-4 for the head, discriminative decay 1.5 per group;
   gradual unfreezing, slanted triangular schedule) at the same E total
   epochs: `head_epochs` (round(E/3), at least 1) + `epochs` = E.
-With `--ablations`, three more methods take the recipe apart (same settings
-otherwise): recipe_all_at_once (`gradual_unfreezing=False`: every group
-unfreezes when the head epoch ends), recipe_one_rate (`decay=1.0`: one
-rate for all groups, gradual unfreezing kept) and recipe_cached_head (the
-`keras-transfer` CLI's workflow: the head first trained on cached features
-for `--head-epochs` epochs, then `fine_tune(head_epochs=0)` for all E
-epochs, so no epoch is spent pushing data through a frozen backbone).
-`--methods a,b` runs a subset.
+`--ablations` adds three methods that take the recipe apart
+(harness.ablation_methods); `--recipe-decay` / `--recipe-learning-rate`
+change the recipe's settings; `--methods a,b` runs a subset.
 Sample efficiency: tfidf_logreg, frozen_logreg and recipe on 5, 20, 100
 labels per class and all; small subsets train for at least `--min-steps`
 optimizer steps (more epochs), see harness.budget_epochs.
@@ -143,19 +138,11 @@ def run(args):
              "Adam 1e-4", bench.random_init, 1),
             ("plain_fine_tune", "all layers from the start, Adam 2e-5 constant",
              lambda s: bench.plain_fine_tune(s, PLAIN_LR)),
-            ("recipe", "keras_transfer.fine_tune, CLI text settings (lr 2e-4, decay 1.5)",
-             bench.recipe),
+            ("recipe", "keras_transfer.fine_tune, lr {learning_rate:g}, decay {decay:g}"
+             .format(**bench.recipe_settings), bench.recipe),
         ]
         if args.ablations:
-            main += [
-                ("recipe_all_at_once", "recipe, every group unfrozen after the head "
-                 "epoch (gradual_unfreezing=False)",
-                 lambda s: bench.recipe(s, gradual_unfreezing=False)),
-                ("recipe_one_rate", "recipe, one rate for all groups (decay=1.0)",
-                 lambda s: bench.recipe(s, decay=1.0)),
-                ("recipe_cached_head", "head on cached features first, then fine_tune "
-                 "for all E epochs (the CLI's workflow)", bench.recipe_cached_head),
-            ]
+            main += harness.ablation_methods(bench)
         curve = [("tfidf_logreg", bench.tfidf_logreg),
                  ("frozen_logreg", bench.frozen_logreg),
                  ("recipe", bench.recipe)]
@@ -180,9 +167,6 @@ def main():
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16"],
                         default=None,
                         help="mixed_bfloat16: the encoder saved computing in bfloat16")
-    parser.add_argument("--ablations", action="store_true",
-                        help="also run recipe_all_at_once, recipe_one_rate and "
-                        "recipe_cached_head (see above)")
     parser.add_argument("--train", type=int, default=None,
                         help="default 4000 (quick: 160)")
     parser.add_argument("--test", type=int, default=None,
