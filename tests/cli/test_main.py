@@ -127,3 +127,21 @@ def test_refuses_to_overwrite_a_run(tmp_path, capsys):
     code = main(["fit", "--backbone", "x", "--data", "rotten_tomatoes", "--output", str(run)])
     assert code == 2
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_fit_defaults_per_modality_and_bad_decay():
+    from keras_transfer.cli.errors import UsageError
+    from keras_transfer.cli.main import build_parser
+    from keras_transfer.cli.verbs import _fit_config
+
+    def config(*extra):
+        return _fit_config(build_parser().parse_args(
+            ["fit", "--backbone", "b", "--data", "d", *extra]))
+
+    text = config("--task", "text")
+    assert (text["learning_rate"], text["decay"]) == (2e-4, 1.0)
+    image = config("--task", "image")
+    assert (image["learning_rate"], image["decay"]) == (1e-3, 1.5)
+    assert config("--task", "text", "--decay", "2.6")["decay"] == 2.6
+    with pytest.raises(UsageError, match="--decay must be >= 1.0, got 0.5"):
+        config("--decay", "0.5")
