@@ -327,7 +327,7 @@ class TransferBenchmark:
 
     batch_size = 32
     head_fraction = 1 / 3  # recipe: head-only share of the total epochs
-    recipe_settings = {"learning_rate": 1e-3, "decay": 2.6,
+    recipe_settings = {"learning_rate": 1e-3, "decay": 1.0,
                        "schedule": "slanted_triangular"}
 
     def __init__(self, args, train, test):

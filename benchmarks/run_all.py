@@ -129,8 +129,8 @@ which examples a few-label subset takes. Scores are mean ± std over seeds.
 excluded) on a shared machine: compare the ratios. The linear baselines get
 their `C` by 3-fold cross-validation; the neural methods get fixed
 hyperparameters (listed in each script's docstring), so the comparison errs
-in their disfavour. `recipe` is `keras_transfer.fine_tune` (its defaults; on
-text the `keras-transfer` CLI's text settings, lr 2e-4 and decay 1.5):
+in their disfavour. `recipe` is `keras_transfer.fine_tune` at the settings
+its row lists (on text the `keras-transfer` CLI's learning rate, 2e-4)
 (head-only epochs first, gradual unfreezing, discriminative rates, slanted
 triangular schedule) at the same total epochs as `plain_fine_tune`; few-label
 runs train for at least a minimum number of optimizer steps.

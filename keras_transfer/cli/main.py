@@ -46,10 +46,10 @@ def _add_fit_arguments(parser, demo=False):
                         help="gradual: unfreeze the backbone top-down during fine-tuning; "
                              "all: every group at once; none: keep it frozen "
                              "(default: %(default)s)")
-    parser.add_argument("--decay", type=float, default=None,
+    parser.add_argument("--decay", type=float, default=1.0,
                         help="discriminative LR: each group trains DECAY times slower than the "
-                             "one above (default: 1.0 for text, where benchmarks/ measured "
-                             "1.0 > 1.5 > 2.6 on MiniLM-L6; 1.5 otherwise)")
+                             "one above (default: %(default)s, one rate for all groups: it beat "
+                             "1.5 and 2.6 on every offline benchmark, see docs/concepts.md)")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="peak learning rate of the head (default: 2e-4 for text, 1e-3 "
                              "otherwise)")

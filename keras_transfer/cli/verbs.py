@@ -19,11 +19,7 @@ def _fit_config(args):
         config["learning_rate"] = 2e-4 if text else 1e-3
     elif config["learning_rate"] <= 0:
         raise UsageError(f"--learning-rate must be > 0, got {config['learning_rate']}")
-    if config["decay"] is None:
-        # Rotten Tomatoes / MiniLM-L6, 4k train, head on cached features then
-        # 2 epochs: decay 1.0 -> 0.824, 1.5 -> 0.800 (benchmarks/results/).
-        config["decay"] = 1.0 if text else 1.5
-    elif config["decay"] < 1.0:
+    if config["decay"] < 1.0:
         raise UsageError(f"--decay must be >= 1.0, got {config['decay']}")
     if config["output"] is None:
         safe = lambda s: "".join(c if c.isalnum() or c in "-_" else "_" for c in s)[-40:]  # noqa: E731

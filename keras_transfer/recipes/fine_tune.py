@@ -14,7 +14,7 @@ from keras_transfer.schedules.slanted_triangular import SlantedTriangular
 _SCHEDULES = ("one_cycle", "slanted_triangular", "constant")
 
 
-def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, decay=2.6,
+def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, decay=1.0,
               schedule="slanted_triangular", optimizer="adam", loss=None, metrics=("accuracy",),
               validation_data=None, steps_per_epoch=None, train_batchnorm=False,
               gradual_unfreezing=True, callbacks=None, verbose=1):
@@ -29,8 +29,9 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
        group trains for at least the last half (with
        `gradual_unfreezing=False`, all at once when the head phase ends).
     3. Throughout, each group has its own learning rate (`decay` per group,
-       `DiscriminativeOptimizer`), all following one schedule over the whole
-       run: slanted triangular (ULMFiT), one-cycle (fastai), or constant.
+       `DiscriminativeOptimizer`; one rate for all at the default
+       `decay=1.0`), all following one schedule over the whole run: slanted
+       triangular (ULMFiT), one-cycle (fastai), or constant.
 
     The model is (re)compiled here. BatchNorm stays in inference mode unless
     `train_batchnorm=True`.
@@ -44,10 +45,11 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
         head_epochs: int. Head-only epochs first. Defaults to 1.
         learning_rate: float. The head's peak learning rate. Defaults to 1e-3.
         decay: float. Each group trains `decay` times slower than the one
-            above. Defaults to 2.6 (ULMFiT's, set for a 3-layer LSTM). On
-            the offline benchmarks (MiniLM-L6 text, speech_embedding audio)
-            `decay=1.0` did clearly better in 2-10 epochs; see
-            docs/concepts.md, "What each part of the recipe bought".
+            above (discriminative rates). Defaults to 1.0: one rate for all
+            groups. ULMFiT's 2.6 (set for a 3-layer LSTM) lost to 1.0 on
+            all three offline benchmarks (text -4.7 points at 1.5, audio
+            -26 points, image -1.4 points); see docs/concepts.md, "What each
+            part of the recipe bought".
         schedule: str. "slanted_triangular", "one_cycle" or "constant".
             Defaults to "slanted_triangular".
         optimizer: str or optimizer. The base optimizer. Defaults to "adam".

@@ -141,7 +141,7 @@ def test_fit_defaults_per_modality_and_bad_decay():
     text = config("--task", "text")
     assert (text["learning_rate"], text["decay"]) == (2e-4, 1.0)
     image = config("--task", "image")
-    assert (image["learning_rate"], image["decay"]) == (1e-3, 1.5)
+    assert (image["learning_rate"], image["decay"]) == (1e-3, 1.0)
     assert config("--task", "text", "--decay", "2.6")["decay"] == 2.6
     with pytest.raises(UsageError, match="--decay must be >= 1.0, got 0.5"):
         config("--decay", "0.5")
