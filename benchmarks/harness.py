@@ -297,7 +297,7 @@ def add_common_arguments(parser, quick_help):
     parser.add_argument("--labels-per-class", type=labels_list, default=None,
                         help="comma-separated sample-efficiency points, e.g. 5,20,all")
     parser.add_argument("--ablations", action="store_true",
-                        help="also run recipe_all_at_once, recipe_one_rate and "
+                        help="also run recipe_all_at_once, recipe_decay_<d> and "
                         "recipe_cached_head (harness.ablation_methods)")
     parser.add_argument("--recipe-decay", type=float, default=None,
                         help="the recipe's discriminative decay (default: the script's)")
@@ -481,19 +481,22 @@ def ablation_methods(bench):
 
     - recipe_all_at_once: `gradual_unfreezing=False`, every group unfreezes
       when the head epochs end;
-    - recipe_one_rate: `decay=1.0`, one rate for every group, gradual
-      unfreezing kept;
+    - recipe_decay_<d>: the other decay, gradual unfreezing kept: 2.6
+      (ULMFiT's discriminative rates) when the recipe uses 1.0 (one rate
+      for every group, the default since the session-2 ablations), else
+      1.0 (those ablations ran it as `recipe_one_rate`);
     - recipe_cached_head: the `keras-transfer` CLI's workflow: the head first
       trained on cached features for `--head-epochs` epochs, then
       `fine_tune(head_epochs=0)` for all E epochs, so no epoch is spent
       pushing data through a frozen backbone.
     """
+    other = 2.6 if bench.recipe_settings["decay"] == 1.0 else 1.0
     return [
         ("recipe_all_at_once", "recipe, every group unfrozen after the head "
          "epochs (gradual_unfreezing=False)",
          lambda s: bench.recipe(s, gradual_unfreezing=False)),
-        ("recipe_one_rate", "recipe, one rate for all groups (decay=1.0)",
-         lambda s: bench.recipe(s, decay=1.0)),
+        (f"recipe_decay_{other:g}", f"recipe with decay={other:g}",
+         lambda s: bench.recipe(s, decay=other)),
         ("recipe_cached_head", "head on cached features first, then fine_tune "
          "for all E epochs (the CLI's workflow), decay {decay:g}"
          .format(**bench.recipe_settings), bench.recipe_cached_head),

@@ -50,3 +50,13 @@ class RunTaskTest(TestCase):
         with self.assertRaisesRegex(ValueError, r"Unknown --methods \['typo'\]; "
                                     r"available: \['a', 'b'\]"):
             harness.run_task(bench, 1, main, [], ["all"])
+
+
+class AblationMethodsTest(TestCase):
+    def test_decay_ablation_is_the_other_decay(self):
+        harness = load("harness")
+        for decay, expected in ((1.0, "recipe_decay_2.6"), (1.5, "recipe_decay_1")):
+            bench = types.SimpleNamespace(recipe_settings={"decay": decay},
+                                          recipe_cached_head=None)
+            names = [m[0] for m in harness.ablation_methods(bench)]
+            self.assertEqual(names, ["recipe_all_at_once", expected, "recipe_cached_head"])
