@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 
 from keras_transfer.backbones.handles import register_handle_resolver
@@ -228,7 +229,7 @@ def backbone_path(name, variant=None, verify=True):
     if entry.get("provider"):
         root = cache_dir("backbones") / name
         if not (root / variant / "saved_model.pb").exists():
-            _convert(name, entry, root, verify)
+            _outside_strategy_scope(_convert, name, entry, root, verify)
         path = root / variant
         if not path.exists():
             available = sorted(p.name for p in root.iterdir() if (p / "saved_model.pb").exists())
@@ -241,6 +242,35 @@ def backbone_path(name, variant=None, verify=True):
     from keras_transfer.backbones.handles import resolve_handle
 
     return resolve_handle(handles[variant])
+
+
+def _outside_strategy_scope(fn, *args):
+    """Runs `fn(*args)`, in a fresh thread when inside a `tf.distribute` scope.
+
+    A first-use conversion builds, saves and reloads SavedModels; inside a
+    MirroredStrategy scope (a builder called under `strategy.scope()`),
+    running the reloaded model fails with "Trying to access a placeholder
+    ... cross-replica context". Strategy scopes are thread-local, so a new
+    thread runs with the default strategy.
+    """
+    import tensorflow as tf
+
+    if not tf.distribute.has_strategy():
+        return fn(*args)
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="keras_transfer_convert")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 def _convert(name, entry, root, verify):
