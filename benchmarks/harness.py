@@ -476,6 +476,13 @@ class TransferBenchmark:
         }
 
 
+def recipe_methods(bench, ablations=False):
+    """The `recipe` entry of `run_task`'s main methods, plus the ablations."""
+    recipe = [("recipe", "keras_transfer.fine_tune, lr {learning_rate:g}, decay {decay:g}"
+               .format(**bench.recipe_settings), bench.recipe)]
+    return recipe + (ablation_methods(bench) if ablations else [])
+
+
 def ablation_methods(bench):
     """Methods that take the recipe apart, all at the recipe's settings otherwise:
 

@@ -147,11 +147,7 @@ def run(args):
              "Adam 1e-3", bench.random_init, 1),
             ("plain_fine_tune", "all layers from the start, Adam 1e-4 constant",
              lambda s: bench.plain_fine_tune(s, PLAIN_LR)),
-            ("recipe", "keras_transfer.fine_tune, lr {learning_rate:g}, decay {decay:g}"
-             .format(**bench.recipe_settings), bench.recipe),
-        ]
-        if args.ablations:
-            main += harness.ablation_methods(bench)
+        ] + harness.recipe_methods(bench, args.ablations)
         curve = [("pixels_logreg", bench.pixels_logreg),
                  ("frozen_logreg", bench.frozen_logreg),
                  ("recipe", bench.recipe)]

@@ -56,7 +56,11 @@ class AblationMethodsTest(TestCase):
     def test_decay_ablation_is_the_other_decay(self):
         harness = load("harness")
         for decay, expected in ((1.0, "recipe_decay_2.6"), (1.5, "recipe_decay_1")):
-            bench = types.SimpleNamespace(recipe_settings={"decay": decay},
+            bench = types.SimpleNamespace(recipe_settings={"decay": decay,
+                                                           "learning_rate": 1e-3},
                                           recipe_cached_head=None)
-            names = [m[0] for m in harness.ablation_methods(bench)]
-            self.assertEqual(names, ["recipe_all_at_once", expected, "recipe_cached_head"])
+            bench.recipe = None
+            names = [m[0] for m in harness.recipe_methods(bench, ablations=True)]
+            self.assertEqual(names, ["recipe", "recipe_all_at_once", expected,
+                                     "recipe_cached_head"])
+            self.assertEqual([m[0] for m in harness.recipe_methods(bench)], ["recipe"])
