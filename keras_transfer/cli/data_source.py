@@ -35,8 +35,8 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
         sizes = {}
         if source != "spoken_words":
             sizes = {"train": {"num_examples": num_train}, "test": {"num_examples": num_test}}
-        train = data.load_dataset(source, "train", seed=seed, **sizes.get("train", {}))
-        test = data.load_dataset(source, "test", seed=seed, **sizes.get("test", {}))
+        train = _load_split(data, source, "train", seed, sizes, "--num-train")
+        test = _load_split(data, source, "test", seed, sizes, "--num-test")
         extra = _modality_options(modality, image_size, sample_rate, clip_seconds)
         if modality == "audio":
             extra["input_sample_rate"] = entry.get("sample_rate", sample_rate)
@@ -69,6 +69,62 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
     raise UsageError(
         f"--data {source!r} is not a built-in dataset ({', '.join(sorted(data.DATASETS))}), "
         "a tfds:NAME, or an existing folder")
+
+
+def _load_split(data, source, split, seed, sizes, flag):
+    """Loads one split; errors about its size name the command-line flag."""
+    try:
+        return data.load_dataset(source, split, seed=seed, **sizes.get(split, {}))
+    except ValueError as error:
+        message = str(error)
+        if "num_examples" not in message:
+            raise
+        message = message.replace("`num_examples`", flag).replace("num_examples=", f"{flag} ")
+        raise UsageError(message.replace("num_examples", flag)) from None
+
+
+def dataset_modality(source):
+    """The modality of a built-in dataset, or `None` (tfds:, folders)."""
+    from keras_transfer.data.registry import DATASETS
+
+    entry = DATASETS.get(source)
+    return entry["modality"] if entry else None
+
+
+def check_backbone(backbone, modality=None):
+    """Fails fast on `--backbone`, before any data is loaded.
+
+    A registry name must be registered (and of the data's modality when it is
+    known); a local path must exist. URLs are resolved later (with the
+    offline-cache message of `HubBackbone`).
+    """
+    from keras_transfer.backbones import registry
+
+    if "://" in backbone:
+        return
+    path = os.path.expanduser(backbone)
+    name = backbone.partition("/")[0]
+    if name in registry.BACKBONES and not os.path.exists(path):
+        actual = registry.BACKBONES[name]["modality"]
+        if modality is not None and actual != modality:
+            same = sorted(n for n, e in registry.BACKBONES.items() if e["modality"] == modality)
+            article = "an" if actual[0] in "aeiou" else "a"
+            raise UsageError(f"--backbone {backbone} is {article} {actual} backbone, but the "
+                             f"data is {modality}: use one of {', '.join(same)}")
+        return
+    if os.sep in backbone or "/" in backbone or backbone.startswith((".", "~")):
+        if not os.path.exists(path):
+            raise UsageError(f"--backbone {backbone}: no such SavedModel folder")
+        return
+    raise UsageError(f"--backbone {backbone!r} is not a registered backbone "
+                     f"({', '.join(sorted(registry.BACKBONES))}), a SavedModel folder or a URL")
+
+
+def check_sizes(num_train=None, num_test=None):
+    """`--num-train` / `--num-test` must be positive when given."""
+    for flag, value in (("--num-train", num_train), ("--num-test", num_test)):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} must be >= 1, got {value}")
 
 
 def _check_modality(requested, actual, source):

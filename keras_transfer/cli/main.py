@@ -75,6 +75,14 @@ def _add_fit_arguments(parser, demo=False):
                         help="skip the TF Serving export")
 
 
+def _add_unsafe_argument(parser):
+    parser.add_argument(
+        "--unsafe", action="store_true",
+        help="trust --model: let it run code (Lambda layers, SavedModel paths or URLs "
+             "inside a .keras file, SavedModel ops that touch files). Off by default: "
+             "model files are code, load only those you trust")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-transfer", description=DESCRIPTION,
@@ -106,6 +114,8 @@ def build_parser():
     predict.add_argument("--model", required=True,
                          help="run directory, .keras file, or serving version folder")
     predict.add_argument("inputs", nargs="+", help="texts, or paths of image/WAV files")
+    for verb in (evaluate, predict):
+        _add_unsafe_argument(verb)
 
     export = verbs.add_parser("export", help="export a trained model for TF Serving")
     export.add_argument("--model", required=True, help="run directory or .keras file")
@@ -114,6 +124,7 @@ def build_parser():
     export.add_argument("--class-names", nargs="+", default=None)
     export.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=None,
                         help="training image size (default: from the run's config.json)")
+    _add_unsafe_argument(export)
 
     finder = verbs.add_parser("lr-find", help="sweep the learning rate and suggest one")
     finder.add_argument("--backbone", required=True)
@@ -143,9 +154,15 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     verbose = 0 if args.quiet else 1
     try:
+        import tensorflow as tf
+
         from keras_transfer.cli import verbs
 
-        return getattr(verbs, args.verb.replace("-", "_"))(args, verbose) or 0
+        try:
+            return getattr(verbs, args.verb.replace("-", "_"))(args, verbose) or 0
+        except tf.errors.OpError as error:
+            message = " ".join((getattr(error, "message", "") or str(error)).split())
+            raise UsageError(textwrap.shorten(message, 300)) from None
     except UsageError as error:
         print(f"keras-transfer {args.verb}: error: {error}", file=sys.stderr)
         return 2

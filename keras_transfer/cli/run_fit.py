@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer.cli.data_source import load_source
+from keras_transfer.cli.data_source import check_backbone, dataset_modality, load_source
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.utils.messages import say
 
@@ -41,6 +41,7 @@ def run_fit(config, verbose=1):
     from keras_transfer.recipes.fine_tune import fine_tune
 
     started = time.perf_counter()
+    check_backbone(config["backbone"], config.get("task") or dataset_modality(config["data"]))
     run_dir = Path(config["output"])
     if run_dir.exists() and any(run_dir.iterdir()) and not config.get("overwrite"):
         raise UsageError(f"--output {run_dir} already holds a run; pick another folder "

@@ -4,7 +4,9 @@ import json
 import os
 from pathlib import Path
 
+from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
 from keras_transfer.cli.errors import UsageError
+from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
 from keras_transfer.utils.messages import say
 
 
@@ -21,6 +23,7 @@ def _fit_config(args):
         raise UsageError(f"--learning-rate must be > 0, got {config['learning_rate']}")
     if config["decay"] < 1.0:
         raise UsageError(f"--decay must be >= 1.0, got {config['decay']}")
+    check_sizes(config.get("num_train"), config.get("num_test"))
     if config["output"] is None:
         safe = lambda s: "".join(c if c.isalnum() or c in "-_" else "_" for c in s)[-40:]  # noqa: E731
         config["output"] = os.path.join("runs", f"{safe(config['backbone'])}-{safe(config['data'])}")
@@ -83,19 +86,6 @@ def _summary(metrics):
     print("\n".join(lines))
 
 
-def _load_model(path):
-    import keras
-
-    path = Path(path)
-    if path.is_dir() and (path / "model.keras").exists():
-        path = path / "model.keras"
-    if path.suffix != ".keras" or not path.exists():
-        raise UsageError(f"--model {path} is not a run directory or a .keras file")
-    # A keras_transfer model holds HubBackbone layers, which load SavedModels:
-    # allowed here because the user names a file they produced.
-    return keras.saving.load_model(path, safe_mode=False), path
-
-
 def _class_names(model_path):
     metrics = Path(model_path).parent / "metrics.json"
     if metrics.exists():
@@ -109,13 +99,19 @@ def _run_config(model_path):
 
 
 def evaluate(args, verbose):
+    import tensorflow as tf
+
     from keras_transfer.cli.data_source import load_source
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 
-    model, path = _load_model(args.model)
+    model, path = load_keras_model(args.model, args.unsafe)
+    check_sizes(num_test=args.num_test)
     source = load_source(args.data, args.task, args.batch_size, num_test=args.num_test)
-    result = predict_and_evaluate(model, source.test, class_names=_class_names(path)
-                                  or source.class_names)
+    try:
+        result = predict_and_evaluate(model, source.test, class_names=_class_names(path)
+                                      or source.class_names)
+    except tf.errors.OpError as error:
+        raise UsageError(f"--data {args.data}: {_op_error_message(error)}") from None
     print(json.dumps({k: result[k] for k in ("accuracy", "macro_f1", "weighted_f1")
                       if k in result}, indent=2))
     return 0
@@ -126,24 +122,25 @@ def predict(args, verbose):
     import tensorflow as tf
 
     path = Path(args.model)
+    rows = []
     if (path / "saved_model.pb").exists():
-        served = tf.saved_model.load(str(path))
-        signature = served.signatures["serving_default"]
+        signature = load_saved_model(path, args.unsafe).signatures["serving_default"]
         name = next(iter(signature.structured_input_signature[1]))
-        values = [_read_input(x, name) for x in args.inputs]
-        outputs = signature(**{name: tf.constant(values)})
-        names = [n.decode() for n in outputs["class_name"].numpy()]
-        scores = outputs["score"].numpy()
+        for value in args.inputs:  # one request each: an error names its input
+            request = tf.constant([_read_input(value, name)])
+            outputs = _run(value, lambda: signature(**{name: request}))
+            rows.append((value, *_classified(outputs)))
     else:
-        model, model_path = _load_model(path)
+        model, model_path = load_keras_model(path, args.unsafe)
         if model.inputs[0].dtype != "string":
             raise UsageError("predict on image/audio files needs a serving export "
                              "(--model RUN/serving/<version>); texts work with a run directory")
-        probabilities = model.predict(tf.constant(args.inputs), verbose=0)
-        classes = _class_names(model_path) or [str(i) for i in range(probabilities.shape[-1])]
-        names = [classes[i] for i in np.argmax(probabilities, -1)]
-        scores = probabilities.max(-1)
-    for value, name, score in zip(args.inputs, names, scores):
+        classes = _class_names(model_path)
+        for value in args.inputs:
+            probabilities = _run(value, lambda: model.predict(tf.constant([value]), verbose=0))[0]
+            names = classes or [str(i) for i in range(probabilities.shape[-1])]
+            rows.append((value, names[int(np.argmax(probabilities))], float(probabilities.max())))
+    for value, name, score in rows:
         print(f"{name}\t{score:.4f}\t{value}")
     return 0
 
@@ -151,9 +148,36 @@ def predict(args, verbose):
 def _read_input(value, signature_input):
     if signature_input == "text":
         return value
-    if not os.path.exists(value):
+    if not os.path.isfile(value):
         raise UsageError(f"{value} is not a file (this export takes {signature_input})")
     return Path(value).read_bytes()
+
+
+def _classified(outputs):
+    """The (class_name, score) of one served request."""
+    if not {"class_name", "score"} <= set(outputs):
+        raise UsageError("--model is not a keras_transfer classifier export: its outputs are "
+                         f"{sorted(outputs)}, not class_name and score")
+    return outputs["class_name"].numpy()[0].decode("utf-8", "replace"), \
+        float(outputs["score"].numpy()[0])
+
+
+def _run(value, call):
+    """Runs one request; a rejected input becomes one error line naming it."""
+    import tensorflow as tf
+
+    try:
+        return call()
+    except tf.errors.OpError as error:
+        raise UsageError(f"{value}: {_op_error_message(error)}") from None
+
+
+def _op_error_message(error):
+    """The first line of a TensorFlow error, without the graph's call stack."""
+    message = getattr(error, "message", None) or str(error)
+    message = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    message = message.split("\n\t ")[0].split(" [[")[0]
+    return " ".join(message.split())[:300]
 
 
 def export(args, verbose):
@@ -161,7 +185,7 @@ def export(args, verbose):
 
     from keras_transfer.cli.run_fit import _image_size
 
-    model, path = _load_model(args.model)
+    model, path = load_keras_model(args.model, args.unsafe)
     config = _run_config(path)
     image_size = tuple(args.image_size) if args.image_size else None
     if image_size is None and config.get("backbone"):
@@ -181,6 +205,8 @@ def lr_find(args, verbose):
 
     if args.num_steps < 10:
         raise UsageError(f"--num-steps must be >= 10, got {args.num_steps}")
+    check_sizes(num_train=args.num_train)
+    check_backbone(args.backbone, args.task or dataset_modality(args.data))
     image_size = tuple(args.image_size) if args.image_size else None
     source = load_source(args.data, args.task, args.batch_size, num_train=args.num_train,
                          image_size=image_size)

@@ -1,9 +1,8 @@
 """`required_custom_ops`: the ops of a SavedModel that stock TF Serving lacks."""
 
-import os
-
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
+
+from keras_transfer.export.unsafe_ops import read_saved_model
 
 # Core ops that exist in TensorFlow but can never run in TF Serving: they call
 # back into the Python interpreter that wrote the model.
@@ -48,16 +47,7 @@ def required_custom_ops(version_dir):
     #  'WordpieceTokenizeWithOffsets']
     ```
     """
-    path = os.path.join(os.fspath(version_dir), "saved_model.pb")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"No SavedModel in {os.fspath(version_dir)!r}: `saved_model.pb` is "
-            "missing. Pass a version folder such as `base_dir/1`. Received: "
-            f"version_dir={os.fspath(version_dir)!r}"
-        )
-    saved_model = saved_model_pb2.SavedModel()
-    with open(path, "rb") as f:
-        saved_model.ParseFromString(f.read())
+    saved_model = read_saved_model(version_dir)
     ops = set()
     for meta_graph in saved_model.meta_graphs:
         graph = meta_graph.graph_def

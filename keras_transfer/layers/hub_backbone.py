@@ -7,7 +7,7 @@ import re
 import keras
 import tensorflow as tf
 
-import keras_transfer.backbones.registry  # noqa: F401 (registers backbone names as handles)
+from keras_transfer.backbones import registry  # also registers backbone names as handles
 from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.backbones.handles import resolve_handle
 from keras_transfer.groups.layer_group import LayerGroup
@@ -359,11 +359,15 @@ class HubBackbone(keras.layers.Layer):
     def from_config(cls, config, safe_mode=None):
         """Creates a HubBackbone from its config.
 
-        Loading a SavedModel runs its graph, which may come from anyone, so this
-        is refused in Keras' safe mode exactly as `keras.layers.TFSMLayer`
-        refuses it: pass `safe_mode=False` to `keras.saving.load_model` (or
-        call `keras.config.enable_unsafe_deserialization()`) for files you
-        trust.
+        Loading a SavedModel runs its graph, which may come from anyone, so a
+        path or URL handle is refused in Keras' safe mode exactly as
+        `keras.layers.TFSMLayer` refuses it: pass `safe_mode=False` to
+        `keras.saving.load_model` (or call
+        `keras.config.enable_unsafe_deserialization()`) for files you trust.
+        A registry name of a backbone that keras_transfer converts itself
+        (`"minilm_l6"`, `"efficientnet_lite0/classification"`) loads in safe
+        mode: the SavedModel is the library's own conversion in the local
+        cache, checked against its manifest, not content of the file.
 
         Args:
             config: dict. The output of `get_config()`.
@@ -373,7 +377,8 @@ class HubBackbone(keras.layers.Layer):
         Returns:
             A `HubBackbone`.
         """
-        _check_safe_mode(safe_mode)
+        if not is_library_conversion(config.get("handle")):
+            _check_safe_mode(safe_mode)
         return cls(**config)
 
 
@@ -489,6 +494,22 @@ def _conform(tensor, spec, name):
 def _keras_name(name):
     """A Keras variable name (no '/') that still shows the SavedModel path."""
     return re.sub(r"[^A-Za-z0-9_.\-]", "__", clean_name(name)) or "variable"
+
+
+def is_library_conversion(handle):
+    """Whether `handle` names a registry backbone that keras_transfer converts itself.
+
+    Such a handle (`"name"` or `"name/variant"`, not an existing path) resolves
+    to the library's own conversion of pinned weights in the local cache, so
+    loading it runs no code chosen by whoever wrote the model file. Handles
+    of registry entries without a provider (online TF Hub models), paths and
+    URLs are foreign SavedModels.
+    """
+    if not isinstance(handle, str) or os.path.exists(os.path.expanduser(handle)):
+        return False
+    name, _, variant = handle.partition("/")
+    entry = registry.BACKBONES.get(name)
+    return bool(entry and entry.get("provider")) and re.fullmatch(r"[A-Za-z0-9_\-]*", variant) is not None
 
 
 def _check_safe_mode(safe_mode):
