@@ -3,9 +3,9 @@
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -243,3 +243,34 @@ class OutsideStrategyScopeTest(TestCase):
             with self.assertRaisesRegex(ValueError, "conversion failed"):
                 conversion._outside_strategy_scope(fail)
         self.assertEqual(seen, [False, False])
+
+
+@pytest.mark.large
+def test_real_minilm_cache_truncated_vocab_is_caught(tmp_path, monkeypatch):
+    """On a copy of the converted minilm_l6: the damage is real, and the check sees it."""
+    source = conversion.backbone_dir("minilm_l6")  # the configured cache, not modified
+    if conversion.check_backbone_folder(source, registry.get_backbone("minilm_l6")) not in (
+            None, "no manifest.json (written before manifests existed)"):
+        pytest.skip(f"no usable converted minilm_l6 at {source}")
+    text = pytest.importorskip("tensorflow_text")
+    assert text is not None
+    monkeypatch.setenv("KERAS_TRANSFER_HOME", str(tmp_path))
+    root = conversion.backbone_dir("minilm_l6")
+    shutil.copytree(source, root)
+    entry = registry.get_backbone("minilm_l6")
+    conversion.write_manifest(root, entry["requirement"])  # as a conversion would
+    assert conversion.backbone_path("minilm_l6", "preprocessor") == str(root / "preprocessor")
+
+    def ids():
+        preprocessor = tf.saved_model.load(str(root / "preprocessor"))
+        return preprocessor(tf.constant(["a zebra sits on the mat"]))["input_word_ids"][0, :8]
+
+    good = ids().numpy().tolist()
+    vocab = root / "preprocessor" / "assets" / "vocab.txt"
+    data = vocab.read_bytes()
+    vocab.write_bytes(data[:len(data) // 2])
+    assert ids().numpy().tolist() != good  # loads silently with wrong token ids
+    assert conversion.check_backbone_folder(root, entry) == (
+        f"preprocessor/assets/vocab.txt: size {len(data) // 2}, manifest says {len(data)}")
+    vocab.write_bytes(data)
+    assert conversion.check_backbone_folder(root, entry, full=True) is None
