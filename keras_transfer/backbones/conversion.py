@@ -51,6 +51,7 @@ MANIFEST_FORMAT = 1
 _HASH_CHUNK = 1 << 20
 _THREAD_LOCKS = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
+_HELD = threading.local()  # names whose lock this thread holds
 
 
 def backbone_path(name, variant=None, verify=True):
@@ -279,29 +280,45 @@ def backbone_lock(name):
     Across processes it is an `fcntl.flock` on
     `<cache>/backbones/.<name>.lock` (blocking: a second converter waits);
     within a process a `threading.Lock` serializes threads. Without `fcntl`
-    (not POSIX) only the in-process lock applies.
+    (not POSIX) only the in-process lock applies. A thread that holds the
+    lock may enter it again.
     """
+    held = _HELD.__dict__.setdefault("names", set())
+    if name in held:  # re-entered by the holder: a second flock would wait on itself
+        yield
+        return
     with _THREAD_LOCKS_GUARD:
-        thread_lock = _THREAD_LOCKS.setdefault(name, threading.RLock())
+        thread_lock = _THREAD_LOCKS.setdefault(name, threading.Lock())
     with thread_lock:
-        if fcntl is None:
-            yield
-            return
-        lock_path = cache_dir("backbones") / f".{name}.lock"
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        held.add(name)
         try:
-            start = time.perf_counter()
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                logger.info("Waiting for another process converting backbone %r (%s)",
-                            name, lock_path)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                logger.info("Got the lock of %r after %.1f s", name,
-                            time.perf_counter() - start)
-            yield
+            if fcntl is None:
+                yield
+            else:
+                with _file_lock(name):
+                    yield
         finally:
-            os.close(fd)  # releases the flock
+            held.discard(name)
+
+
+@contextlib.contextmanager
+def _file_lock(name):
+    """Holds the `fcntl.flock` on `<cache>/backbones/.<name>.lock`."""
+    lock_path = cache_dir("backbones") / f".{name}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        start = time.perf_counter()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("Waiting for another process converting backbone %r (%s)",
+                        name, lock_path)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            logger.info("Got the lock of %r after %.1f s", name,
+                        time.perf_counter() - start)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def _temp_prefix(name):

@@ -274,3 +274,23 @@ def test_real_minilm_cache_truncated_vocab_is_caught(tmp_path, monkeypatch):
         f"preprocessor/assets/vocab.txt: size {len(data) // 2}, manifest says {len(data)}")
     vocab.write_bytes(data)
     assert conversion.check_backbone_folder(root, entry, full=True) is None
+
+
+def test_the_lock_holder_may_reenter_and_other_threads_wait(home):
+    import threading
+
+    order = []
+    with conversion.backbone_lock(NAME):
+        with conversion.backbone_lock(NAME):  # no self-deadlock
+            order.append("nested")
+        def other():
+            with conversion.backbone_lock(NAME):
+                order.append("other")
+
+        waiter = threading.Thread(target=other)
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive()  # blocked while this thread holds the lock
+        order.append("released")
+    waiter.join(10)
+    assert order == ["nested", "released", "other"]
