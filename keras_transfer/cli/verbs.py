@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
@@ -224,6 +225,10 @@ def lr_find(args, verbose):
 def backbones(args, verbose):
     from keras_transfer.backbones.registry import list_backbones
 
+    if args.rebuild is not None:
+        return _rebuild_backbone(args.rebuild, verbose)
+    if args.verify is not None:
+        return _verify_backbones(args, verbose)
     entries = list_backbones(args.modality)
     if args.json:
         print(json.dumps(entries, indent=2))
@@ -232,6 +237,50 @@ def backbones(args, verbose):
     for name, entry in entries.items():
         offline = "yes" if entry.get("provider") else "no"
         print(f"{name:<22}{entry['modality']:<9}{offline:<9}{entry['description']}")
+    return 0
+
+
+def _verify_backbones(args, verbose):
+    """`backbones --verify [NAME]`: one line per backbone; 1 if any mismatch."""
+    from keras_transfer.backbones.conversion import verify_backbone
+    from keras_transfer.backbones.registry import get_backbone
+    from keras_transfer.backbones.registry import list_backbones
+
+    if args.verify:
+        get_backbone(args.verify)  # an unknown name lists the registered ones
+        names = [args.verify]
+    else:
+        names = [name for name, entry in list_backbones(args.modality).items()
+                 if entry.get("provider")]
+    results = {name: verify_backbone(name) for name in names}
+    if args.json:
+        print(json.dumps({name: {"status": status, "detail": detail}
+                          for name, (status, detail) in results.items()}, indent=2))
+    else:
+        for name, (status, detail) in results.items():
+            print(f"{name:<22}{status:<15}{detail}")
+    bad = [name for name, (status, _) in results.items() if status == "mismatch"]
+    for name in bad:
+        print(f"keras-transfer backbones: {name} is damaged; fix: keras-transfer backbones "
+              f"--rebuild {name}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _rebuild_backbone(name, verbose):
+    """`backbones --rebuild NAME`: converts NAME again (under its lock)."""
+    from keras_transfer.backbones.conversion import rebuild_backbone
+    from keras_transfer.backbones.registry import get_backbone
+
+    get_backbone(name)  # an unknown name lists the registered ones
+    say(f"Converting {name} ...", verbose)
+    try:
+        path = rebuild_backbone(name)
+    except (ValueError, OSError, ImportError):
+        raise
+    except Exception as error:  # a provider's conversion or known-answer check failed
+        raise OSError(f"rebuilding {name!r} failed ({type(error).__name__}: {error}); "
+                      "the previous copy, if any, is kept") from error
+    print(f"{name:<22}rebuilt        {path}")
     return 0
 
 

