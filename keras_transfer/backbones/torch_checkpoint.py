@@ -34,7 +34,8 @@ strides must be non-negative integers, every element a view addresses must lie
 inside its storage, a storage's bytes must be exactly its declared element
 count times the element size (zip entry size, or the legacy stream's count,
 which must also fit in the bytes left in the file), and zip entries may not
-declare more bytes than the archive can hold. Contiguous tensors are returned
+declare more bytes than the archive can hold (storage entries must be stored
+uncompressed, as `torch.save` writes them). Contiguous tensors are returned
 as read-only views of the file's bytes; other views (transposed, strided) are
 copied with bounds-checked indexing, and those copies may total at most twice
 the elements stored in the file, so broadcast (stride 0) views cannot expand a
@@ -105,11 +106,14 @@ def _show(value):
 
 
 def _show_text(text, limit=200):
-    """`text` cut to `limit` characters and escaped to ASCII."""
-    text = str(text)
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return text.encode("ascii", "backslashreplace").decode("ascii")
+    """`text` cut to `limit` characters, control and non-ASCII characters
+    escaped (`\\x01`, `\\xe9`, `\\udcff`)."""
+    try:
+        text = str(text)
+    except Exception:
+        return "<unprintable>"
+    suffix = "..." if len(text) > limit else ""
+    return text[:limit].encode("unicode_escape").decode("ascii") + suffix
 
 
 class _CheckpointError(ValueError):
@@ -475,7 +479,17 @@ def _to_array(storage_type, raw):
 
 
 def _check_zip_entry(info, path, archive_size, expected=None):
-    """Refuses zip entries that declare more bytes than they can hold."""
+    """Refuses zip entries that declare more bytes than they can hold.
+
+    With `expected` (a storage), the entry must be stored uncompressed, as
+    `torch.save` writes it, so its bytes are bounded by the file's size.
+    """
+    if expected is not None and info.compress_type != zipfile.ZIP_STORED:
+        raise _CheckpointError(
+            f"{path}: storage entry {_show(info.filename)} is compressed; "
+            "`torch.save` stores tensors uncompressed and compressed storages "
+            "are refused (their size is not bounded by the file's). Re-save "
+            "the checkpoint with `torch.save`.")
     if info.compress_size > archive_size:
         raise _CheckpointError(
             f"{path}: zip entry {_show(info.filename)} declares "
