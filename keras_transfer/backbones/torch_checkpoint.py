@@ -535,7 +535,8 @@ def _load_zip(path):
         if len(pickles) != 1:
             raise _CheckpointError(
                 f"{path} is a zip file but not a PyTorch checkpoint: expected "
-                f"one '<root>/data.pkl' entry, found {_show(pickles) if pickles else 'none'}."
+                "one '<root>/data.pkl' entry, found "
+                f"{_show(pickles) if pickles else 'none'}."
             )
         root = pickles[0][:-len("data.pkl")]
         byteorder = "little"
