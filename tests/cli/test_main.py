@@ -133,7 +133,8 @@ def test_refuses_to_overwrite_a_run(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     (run / "model.keras").write_text("x")
-    code = main(["fit", "--backbone", "x", "--data", "rotten_tomatoes", "--output", str(run)])
+    code = main(["fit", "--backbone", "minilm_l6", "--data", "rotten_tomatoes",
+                 "--output", str(run)])
     assert code == 2
     assert "already holds a run" in capsys.readouterr().err
 
@@ -191,7 +192,8 @@ def test_size_errors_name_the_flag(tmp_path, capsys):
 
 def test_rejected_input_is_one_line_naming_it(tmp_path, capsys):
     model = tiny_classifiers.image_classifier(str(tmp_path), any_size=True)
-    export = export_for_serving(model, str(tmp_path / "serving"), class_names=["a", "b", "c"])
+    export = export_for_serving(model, str(tmp_path / "serving"), class_names=["a", "b", "c"],
+                                image_size=(12, 12))
     bad = tmp_path / "notes.txt"
     bad.write_bytes(b"\xff\xfe not an image")
     good = tmp_path / "good.png"
