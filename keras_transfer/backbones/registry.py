@@ -10,9 +10,7 @@ the local cache is `keras_transfer.backbones.conversion`'s job.
 """
 
 import copy
-import os
 
-from keras_transfer.backbones.handles import register_handle_resolver
 
 _MODALITIES = ("image", "text", "audio")
 _REQUIRED = ("modality", "description")
@@ -190,27 +188,3 @@ def get_backbone(name):
     if name not in BACKBONES:
         raise ValueError(f"Unknown backbone {name!r}. Registered backbones: {sorted(BACKBONES)}")
     return copy.deepcopy(BACKBONES[name])
-
-
-def backbone_path(name, variant=None, verify=True):
-    """Same as `keras_transfer.backbones.conversion.backbone_path` (which see).
-
-    Conversion and the cache live in `keras_transfer.backbones.conversion`;
-    this name stays for callers written before the move.
-    """
-    from keras_transfer.backbones import conversion
-
-    return conversion.backbone_path(name, variant, verify)
-
-
-def _resolve_registry_name(handle):
-    """`HubBackbone("efficientnet_lite0")` or `"efficientnet_lite0/classification"`."""
-    name, _, variant = handle.partition("/")
-    if name in BACKBONES and not os.path.exists(handle):
-        from keras_transfer.backbones import conversion
-
-        return conversion.backbone_path(name, variant or None)
-    return None
-
-
-register_handle_resolver(_resolve_registry_name)

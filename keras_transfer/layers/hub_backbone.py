@@ -7,9 +7,8 @@ import re
 import keras
 import tensorflow as tf
 
-from keras_transfer.backbones import registry  # also registers backbone names as handles
 from keras_transfer.api_export import keras_transfer_export
-from keras_transfer.backbones.handles import resolve_handle
+from keras_transfer.backbones.handles import is_library_conversion, resolve_handle
 from keras_transfer.groups.layer_group import LayerGroup
 from keras_transfer.groups.naming import clean_name, group_names
 
@@ -494,22 +493,6 @@ def _conform(tensor, spec, name):
 def _keras_name(name):
     """A Keras variable name (no '/') that still shows the SavedModel path."""
     return re.sub(r"[^A-Za-z0-9_.\-]", "__", clean_name(name)) or "variable"
-
-
-def is_library_conversion(handle):
-    """Whether `handle` names a registry backbone that keras_transfer converts itself.
-
-    Such a handle (`"name"` or `"name/variant"`, not an existing path) resolves
-    to the library's own conversion of pinned weights in the local cache, so
-    loading it runs no code chosen by whoever wrote the model file. Handles
-    of registry entries without a provider (online TF Hub models), paths and
-    URLs are foreign SavedModels.
-    """
-    if not isinstance(handle, str) or os.path.exists(os.path.expanduser(handle)):
-        return False
-    name, _, variant = handle.partition("/")
-    entry = registry.BACKBONES.get(name)
-    return bool(entry and entry.get("provider")) and re.fullmatch(r"[A-Za-z0-9_\-]*", variant) is not None
 
 
 def _check_safe_mode(safe_mode):

@@ -10,6 +10,7 @@ import os
 import keras
 
 from keras_transfer.backbones import registry
+from keras_transfer.backbones.handles import parse_handle
 from keras_transfer.layers.hub_backbone import HubBackbone
 
 PRECISIONS = (None, "float32", "mixed_bfloat16", "mixed_float16")
@@ -21,35 +22,45 @@ FINE_TUNING_LEARNING_RATE = 1e-4
 def resolve_backbone(backbone, modality, builder):
     """Splits `backbone` into a registry entry or a plain handle.
 
+    `keras_transfer.backbones.handles.parse_handle` decides what `backbone`
+    is (the one rule the whole library uses).
+
     Args:
-        backbone: str or path-like. A registry name, or a SavedModel path/URL.
+        backbone: str or path-like. A registry name (optionally
+            `"name/variant"`), or a SavedModel path/URL.
         modality: str. What the builder needs ("image", "text", "audio").
         builder: str. The builder's name, for messages.
 
     Returns:
-        `(name, entry)`: the registry name and a copy of its entry, or
-        `(None, None)` for a handle (which `HubBackbone` resolves itself).
+        `(name, entry)`: the registry name and a copy of its entry (with
+        `variant` set when `backbone` names one), or `(None, None)` for a
+        path or URL (which `HubBackbone` resolves itself).
 
     Raises:
         ValueError: for an unknown registry name (listing the names of this
             modality) or a registered backbone of another modality.
     """
-    if isinstance(backbone, os.PathLike):
-        return None, None
-    if not isinstance(backbone, str) or not backbone:
+    try:
+        parsed = parse_handle(backbone)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.kind == "object":
         raise ValueError(
             "`backbone` must be a registry name, a SavedModel path or a URL. "
             f"Received: backbone={backbone!r}"
         )
-    if os.path.exists(os.path.expanduser(backbone)) or _looks_like_handle(backbone):
+    if parsed.kind == "url":
         return None, None
-    if backbone not in registry.BACKBONES:
+    if parsed.kind == "path":
+        if (isinstance(backbone, os.PathLike) or _looks_like_path(parsed.value)
+                or os.path.exists(os.path.expanduser(parsed.value))):
+            return None, None
         raise ValueError(
             f"Unknown backbone {backbone!r}. Registered {modality} backbones: "
             f"{names_of(modality)} (all registered: {sorted(registry.BACKBONES)}). "
             "Or pass a local SavedModel folder or a TF Hub URL."
         )
-    entry = registry.get_backbone(backbone)
+    entry = registry.get_backbone(parsed.name)
     if entry["modality"] != modality:
         raise ValueError(
             f"`backbone={backbone!r}` is {_a(entry['modality'])} backbone, but "
@@ -57,7 +68,10 @@ def resolve_backbone(backbone, modality, builder):
             f"For {entry['modality']} use "
             f"`keras_transfer.{_BUILDER_FOR[entry['modality']]}`."
         )
-    return backbone, entry
+    if parsed.variant is not None:
+        entry["variant"] = parsed.variant
+        entry["precision_variants"] = {}  # the variant asked for by name wins
+    return parsed.name, entry
 
 
 _BUILDER_FOR = {
@@ -71,8 +85,9 @@ def _a(word):
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
-def _looks_like_handle(text):
-    return "://" in text or os.sep in text or "/" in text or text.startswith("~")
+def _looks_like_path(text):
+    """A string meant as a path (not a mistyped registry name)."""
+    return os.sep in text or "/" in text or text.startswith(("~", ".", "file://"))
 
 
 def names_of(modality):

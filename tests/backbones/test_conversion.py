@@ -53,7 +53,6 @@ def test_first_use_converts_once_and_writes_manifest(home):
     assert len(vocab["sha256"]) == 64
     assert "lookup/saved_model.pb" in manifest["files"]
     assert conversion.backbone_path(NAME) == path
-    assert registry.backbone_path(NAME) == path  # the old import path still works
     assert conversions(home) == 1
 
 

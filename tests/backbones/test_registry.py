@@ -15,7 +15,7 @@ def test_registry_names_resolve_through_the_conversion_cache(tmp_path, monkeypat
         expected = str(tmp_path / "backbones" / fake_provider.NAME / "lookup")
         assert resolve_handle(fake_provider.NAME) == expected
         assert resolve_handle(f"{fake_provider.NAME}/lookup") == expected
-        assert registry.backbone_path(fake_provider.NAME) == expected
+        assert conversion.backbone_path(fake_provider.NAME) == expected
         with pytest.raises(ValueError, match=r"has no variant 'nope'. Available: \['lookup'\]"):
             conversion.backbone_path(fake_provider.NAME, "nope")
     finally:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_transfer.backbones import registry
+from keras_transfer.backbones import conversion
 from keras_transfer.features.feature_cache import FeatureCache
 from keras_transfer.models.build_image_classifier import build_image_classifier
 from keras_transfer.models.build_sentence_similarity_model import (
@@ -189,7 +189,7 @@ class FeatureCacheTest(TestCase):
 class FeatureCacheLargeTest(TestCase):
     def test_efficientnet_lite0_cache_is_exact_and_faster(self):
         try:
-            registry.backbone_path("efficientnet_lite0")
+            conversion.backbone_path("efficientnet_lite0")
         except Exception as error:  # noqa: BLE001 (conversion needs the wheel)
             self.skipTest(f"efficientnet_lite0 is not available: {error}")
 

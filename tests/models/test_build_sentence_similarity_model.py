@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_transfer.backbones import registry
+from keras_transfer.backbones import conversion
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_sentence_similarity_model import (
     build_sentence_similarity_model,
@@ -112,8 +112,8 @@ class BuildSentenceSimilarityModelTest(TestCase):
 class BuildSentenceSimilarityModelLargeTest(TestCase):
     def test_minilm_l6_scores_paraphrases_higher(self):
         try:
-            registry.backbone_path("minilm_l6", "encoder")
-            registry.backbone_path("minilm_l6", "preprocessor")
+            conversion.backbone_path("minilm_l6", "encoder")
+            conversion.backbone_path("minilm_l6", "preprocessor")
         except Exception as error:  # noqa: BLE001 (the provider needs its wheel and deps)
             self.skipTest(f"minilm_l6 is not available: {error}")
         model = build_sentence_similarity_model("minilm_l6", learning_rate=1e-5)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_transfer.backbones import registry
+from keras_transfer.backbones import conversion, registry
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from tests import savedmodels
@@ -116,8 +116,8 @@ class BuildTextClassifierTest(TestCase):
 class BuildTextClassifierLargeTest(TestCase):
     def test_minilm_l6_end_to_end(self):
         try:
-            registry.backbone_path("minilm_l6", "encoder")
-            registry.backbone_path("minilm_l6", "preprocessor")
+            conversion.backbone_path("minilm_l6", "encoder")
+            conversion.backbone_path("minilm_l6", "preprocessor")
         except Exception as error:  # noqa: BLE001 (the provider needs its wheel and deps)
             self.skipTest(f"minilm_l6 is not available: {error}")
         model = build_text_classifier("minilm_l6", 2, trainable=False, learning_rate=0.01)

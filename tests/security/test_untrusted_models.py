@@ -11,7 +11,8 @@ import pytest
 from keras_transfer.backbones import registry
 from keras_transfer.cli.main import main
 from keras_transfer.export.export_for_serving import export_for_serving
-from keras_transfer.layers.hub_backbone import HubBackbone, is_library_conversion
+from keras_transfer.backbones.handles import is_library_conversion
+from keras_transfer.layers.hub_backbone import HubBackbone
 from tests import savedmodels
 from tests.export import tiny_classifiers
 from tests.security import hostile_models
