@@ -37,10 +37,13 @@ class DiscriminativeLR(keras.callbacks.Callback):
             than the one above it. Defaults to 2.6 when no other way is given.
         learning_rates: list of float. Explicit per-group rates, input side
             first (the last one becomes the compiled rate). Defaults to `None`.
-        lr_range: `(low, high)`. Rates spread geometrically from the input
-            side to the top. Defaults to `None`.
-        groups: list of regexes or `(name, regex)` pairs matched against
-            `variable.path`, input side first. Defaults to `None`
+        lr_range: `(low, high)` or `slice(low, high)`: rates spread
+            geometrically from the input side to the top; fastai's
+            `slice(high)`: the top group at `high`, all others at `high / 10`.
+            Defaults to `None`.
+        groups: list of regexes or `(name, regex)` pairs, input side first;
+            a variable joins the first whose regex `re.search`es its
+            `variable.path` (the rule of `DiscriminativeOptimizer` too). Defaults to `None`
             (`keras_transfer.get_layer_groups(model)`).
         verbose: int. 1 prints the rates installed. Defaults to 1.
 

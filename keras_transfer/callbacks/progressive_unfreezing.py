@@ -48,8 +48,9 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
         unit: str. `"epoch"` or `"step"`. Defaults to `"epoch"`.
         initial_groups: int. How many top groups train from the start.
             Defaults to 1.
-        groups: list of regexes or `(name, regex)` pairs against
-            `variable.path`, input side first. Defaults to `None`
+        groups: list of regexes or `(name, regex)` pairs, input side first;
+            a variable joins the first whose regex `re.search`es its
+            `variable.path` (the rule of `DiscriminativeOptimizer` too). Defaults to `None`
             (`keras_transfer.get_layer_groups(model)`).
         train_batchnorm: bool. Whether unfrozen BatchNorm layers train.
             Defaults to `False`.

@@ -8,6 +8,7 @@ Variables outside any numbered block go to `stem` (input side) or `top`
 """
 
 import re
+import warnings
 
 # A numbered block: a block-like word, an optional separator, a number.
 BLOCK_PATTERN = re.compile(
@@ -89,35 +90,94 @@ def group_names(names, patterns=None):
     return groups
 
 
-def _group_by_patterns(names, patterns):
+def compile_group_patterns(patterns, argument="groups"):
+    """Validates and compiles ordered group patterns.
+
+    Args:
+        patterns: list of regexes, or of `(group_name, regex)` pairs.
+        argument: str. The argument name used in error messages.
+
+    Returns:
+        list of `(group_name, compiled regex)`, in the given order.
+
+    Raises:
+        ValueError: on an item that is neither form or an invalid regex.
+    """
+    if isinstance(patterns, (str, bytes)) or not isinstance(patterns, (list, tuple)):
+        raise ValueError(f"`{argument}` must be a list of regexes or of (name, regex) pairs. "
+                         f"Received: {argument}={patterns!r}")
     named = []
     for i, item in enumerate(patterns):
-        if isinstance(item, (tuple, list)) and len(item) == 2:
+        if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[1], str):
             group_name, regex = item
         elif isinstance(item, str):
             group_name, regex = f"group_{i}", item
         else:
             raise ValueError(
-                "`groups` must be a list of regexes or of (name, regex) pairs. "
+                f"`{argument}` must be a list of regexes or of (name, regex) pairs. "
                 f"Received an item: {item!r}"
             )
         try:
-            named.append((group_name, re.compile(regex)))
+            named.append((str(group_name), re.compile(regex)))
         except re.error as error:
-            raise ValueError(f"Invalid regex in `groups`: {regex!r} ({error})") from error
+            raise ValueError(f"Invalid regex in `{argument}`: {regex!r} ({error})") from error
+    return named
+
+
+def match_group(path, compiled):
+    """The one rule for matching a variable path against ordered group patterns.
+
+    A pattern matches when it `re.search`es the path (its `:0` suffix and
+    leading `/` stripped), so `"d0/"` or `"d0/.*"` selects every variable of
+    layer `d0` whatever scopes come before it; anchor with `^`/`$` for an
+    exact path. The first pattern that matches wins (patterns are ordered
+    from the input side to the output side). `DiscriminativeOptimizer`,
+    `ProgressiveUnfreezing`, `DiscriminativeLR`, `get_layer_groups` and
+    `HubBackbone(groups=...)` all use this function.
+
+    Args:
+        path: str. A `variable.path` (or SavedModel variable name).
+        compiled: list of `(group_name, compiled regex)` from
+            `compile_group_patterns`.
+
+    Returns:
+        The index of the first matching pattern, or `None`.
+    """
+    path = clean_name(path)
+    for index, (_, regex) in enumerate(compiled):
+        if regex.search(path):
+            return index
+    return None
+
+
+def warn_empty_groups(compiled, counts, where):
+    """Warns once per call about patterns that matched no variable."""
+    empty = [(name, regex.pattern) for (name, regex), count in zip(compiled, counts) if not count]
+    if empty:
+        warnings.warn(
+            f"{where}: {len(empty)} group pattern(s) matched no variable: "
+            + ", ".join(f"{name!r} ({pattern!r})" for name, pattern in empty)
+            + ". Patterns are `re.search`ed against `variable.path`; check the "
+            "paths with `[v.path for v in model.weights]`.",
+            stacklevel=3,
+        )
+
+
+def _group_by_patterns(names, patterns):
+    named = compile_group_patterns(patterns)
     members = {group_name: [] for group_name, _ in named}
     unmatched = []
     for i, name in enumerate(names):
-        for group_name, regex in named:
-            if regex.search(clean_name(name)):
-                members[group_name].append(i)
-                break
-        else:
+        index = match_group(name, named)
+        if index is None:
             unmatched.append(clean_name(name))
+        else:
+            members[named[index][0]].append(i)
     if unmatched:
         raise ValueError(
             f"`groups` left {len(unmatched)} variable(s) without a group, e.g. "
             f"{unmatched[:5]}. Add a pattern that matches them (a final "
             "('top', '.*') catches the rest)."
         )
+    warn_empty_groups(named, [len(members[g]) for g, _ in named], "Layer groups")
     return [(g, members[g]) for g, _ in named if members[g]]

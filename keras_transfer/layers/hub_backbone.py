@@ -3,6 +3,7 @@
 import inspect
 import os
 import re
+import warnings
 
 import keras
 import tensorflow as tf
@@ -204,6 +205,17 @@ class HubBackbone(keras.layers.Layer):
     def _check_trainability(self):
         if not self.trainable:
             return
+        if (not any(getattr(self, "_declared_trainable", [True]))
+                and not getattr(self, "_warned_untrainable", False)):
+            # Like hub.KerasLayer's: a fine-tuning run that cannot train it.
+            self._warned_untrainable = True
+            warnings.warn(
+                f"HubBackbone {self.name!r} is trainable, but its SavedModel "
+                f"({_printable(self.handle)}) declares no trainable variables, so "
+                "fine-tuning will not change it. Export the SavedModel with its "
+                "`trainable_variables`, or use trainable=False.",
+                stacklevel=3,
+            )
         if self._is_hub_module_v1:
             raise ValueError(
                 "`trainable=True` is not supported for TF1 Hub-format models "
@@ -254,7 +266,67 @@ class HubBackbone(keras.layers.Layer):
         return self._layer_groups
 
     # ------------------------------------------------------------------ call
+    def __call__(self, *args, **kwargs):
+        # Keras-guide trap (`base(inputs, training=False)` in a functional
+        # model): remember an explicit training=False given while building.
+        if kwargs.get("training") is False and any(
+                isinstance(t, keras.KerasTensor) for t in keras.tree.flatten((args, kwargs))):
+            self._built_with_training_false = True
+        return super().__call__(*args, **kwargs)
+
+    def _warn_training_overrides_false(self):
+        if getattr(self, "_warned_training_override", False):
+            return
+        self._warned_training_override = True
+        warnings.warn(
+            f"HubBackbone {self.name!r} was called with `training=False` when the "
+            "functional model was built, but the model now runs it with "
+            "`training=True`: Keras 3 passes the model's own `training` to every "
+            "layer, so its BatchNorm statistics move and dropout is on. To keep it "
+            "in inference mode while fine-tuning, create it with "
+            "`inference_mode=True` (or use "
+            "`keras_transfer.ProgressiveUnfreezing(train_batchnorm=False)`).",
+            stacklevel=2,
+        )
+
+    def compute_output_shape(self, input_shape):
+        """Output shape(s) for `input_shape`, as the SavedModel computes them.
+
+        Traces the SavedModel symbolically (nothing runs), like
+        `hub.KerasLayer.compute_output_shape`.
+
+        Args:
+            input_shape: tuple, or a dict of tuples for dict inputs.
+
+        Returns:
+            A tuple, or a dict/list of tuples matching the output structure
+            (after `output_key`).
+        """
+        spec = self._input_structure
+
+        def tensor_spec(shape, key=None):
+            item = spec
+            if isinstance(spec, dict):
+                item = spec.get(key) if key is not None else (
+                    next(iter(spec.values())) if len(spec) == 1 else None)
+            dtype = item.dtype if isinstance(item, tf.TensorSpec) else tf.as_dtype(self.compute_dtype)
+            return tf.TensorSpec(tuple(shape), dtype)
+
+        if isinstance(input_shape, dict):
+            specs = {k: tensor_spec(v, k) for k, v in input_shape.items()}
+        else:
+            specs = tensor_spec(input_shape)
+        traced = tf.function(lambda x: self._forward(x, training=False)).get_concrete_function(specs)
+        return tf.nest.map_structure(lambda t: tuple(t.shape.as_list()), traced.structured_outputs)
+
     def call(self, inputs, training=None):
+        result = self._forward(inputs, training)
+        if self._regularization_losses and self.trainable:
+            self.add_loss(tf.add_n([tf.cast(loss(), "float32") for loss in self._regularization_losses]))
+        return result
+
+    def _forward(self, inputs, training):
+        """The SavedModel's output for `inputs` (what `call` returns, without losses)."""
         inputs = self._prepare_inputs(inputs)
         args, kwargs = [], dict(self.arguments)
         if self.signature and isinstance(inputs, dict):
@@ -268,6 +340,8 @@ class HubBackbone(keras.layers.Layer):
             and not self.inference_mode
             and bool(self.trainable_weights)
         )
+        if use_training and training is True and getattr(self, "_built_with_training_false", False):
+            self._warn_training_overrides_false()
         if not self._has_training_argument:
             result = self._callable(*args, **kwargs)
         elif not use_training:
@@ -280,9 +354,6 @@ class HubBackbone(keras.layers.Layer):
                 lambda: self._callable(*args, training=True, **kwargs),
                 lambda: self._callable(*args, training=False, **kwargs),
             )
-
-        if self._regularization_losses and self.trainable:
-            self.add_loss(tf.add_n([tf.cast(loss(), "float32") for loss in self._regularization_losses]))
 
         if self.output_key is not None:
             if not isinstance(result, dict):
@@ -463,6 +534,11 @@ def _input_structure(fn, is_signature):
         if isinstance(first, (tf.TensorSpec, dict)):
             return first
     return None
+
+
+def _printable(handle):
+    """The handle for a message: a string (escaped) or the object's type."""
+    return ascii(handle) if isinstance(handle, str) else type(handle).__name__
 
 
 def _describe(spec):

@@ -19,9 +19,10 @@ def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None
         num_groups: int. How many groups.
         decay: float. Group k below the top gets `base / decay**k`. Must be >= 1.
         learning_rates: list of float. Absolute rates, one per group.
-        lr_range: `(low, high)` or `slice(low, high)`. Rates spread
-            geometrically from `low` (input side) to `high` (top), like
-            fastai's `lr=slice(lo, hi)`.
+        lr_range: `(low, high)`, `slice(low, high)` or `slice(high)`.
+            Rates spread geometrically from `low` (input side) to `high`
+            (top), like fastai's `lr=slice(lo, hi)`; fastai's `slice(high)`
+            gives the top group `high` and every other group `high / 10`.
         group_names: list of str. Only used in error messages.
 
     Returns:
@@ -47,13 +48,12 @@ def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None
             raise ValueError(f"`learning_rates` must be >= 0 with a positive top rate. Received: {rates}")
         return rates[-1], [r / rates[-1] for r in rates]
     if lr_range is not None:
-        if isinstance(lr_range, slice):
-            lr_range = (lr_range.start, lr_range.stop)
-        low, high = (float(v) for v in lr_range)
-        if not 0 < low <= high:
-            raise ValueError(f"`lr_range` must be (low, high) with 0 < low <= high. Received: {lr_range}")
+        low, high = _lr_range_bounds(lr_range)
         if num_groups == 1:
             return high, [1.0]
+        if low is None:
+            # fastai's `slice(hi)`: the top group at `hi`, every other at `hi / 10`.
+            return high, [0.1] * (num_groups - 1) + [1.0]
         rates = np.geomspace(low, high, num_groups)
         return high, [float(r / high) for r in rates]
     decay = 2.6 if decay is None else float(decay)
@@ -62,10 +62,37 @@ def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None
     return None, [decay ** -(num_groups - 1 - k) for k in range(num_groups)]
 
 
-def group_patterns(groups, model_name=None):
-    """`(name, regex)` pairs that fullmatch each group's variable paths.
+def _lr_range_bounds(lr_range):
+    """`(low or None, high)` from `(low, high)`, `slice(low, high)` or `slice(high)`."""
+    usage = ("`lr_range` must be (low, high), slice(low, high) or slice(high) with "
+             f"0 < low <= high. Received: lr_range={lr_range!r}")
+    if isinstance(lr_range, slice):
+        if lr_range.step is not None:
+            raise ValueError(usage)
+        bounds = (lr_range.start, lr_range.stop)
+    elif isinstance(lr_range, (tuple, list)) and len(lr_range) == 2:
+        bounds = tuple(lr_range)
+    else:
+        raise ValueError(usage)
+    low, high = bounds
+    for value, may_be_none in ((low, True), (high, False)):
+        if value is None and may_be_none:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise ValueError(usage)
+    high = float(high)
+    low = None if low is None else float(low)
+    if not (np.isfinite(high) and high > 0) or (low is not None and not 0 < low <= high):
+        raise ValueError(usage)
+    return low, high
 
-    Paths are matched exactly, except for any leading scopes: a model's
+
+def group_patterns(groups, model_name=None):
+    """`(name, regex)` pairs that select exactly each group's variable paths.
+
+    Under the library's one rule (`re.search`, see
+    `keras_transfer.groups.naming.match_group`) the patterns are anchored:
+    paths are matched exactly, except for any leading scopes: a model's
     variable paths may or may not start with the model's name (a `Sequential`
     built with an `Input` scopes its layers; the same model reloaded from a
     `.keras` file does not), so the patterns accept any prefix.
@@ -75,7 +102,7 @@ def group_patterns(groups, model_name=None):
             return path[len(model_name) + 1:]
         return path
 
-    return [(g.name, "(?:.*/)?(?:" + "|".join(re.escape(tail(p)) for p in g.paths) + ")")
+    return [(g.name, "(?:^|/)(?:" + "|".join(re.escape(tail(p)) for p in g.paths) + ")$")
             for g in groups]
 
 
@@ -97,7 +124,8 @@ def discriminative_optimizer(model, optimizer="adam", learning_rate=None, decay=
         decay: float. Per-group decay factor. Defaults to 2.6 when no other
             way is given.
         learning_rates: list of float. Explicit rates, input side first.
-        lr_range: `(low, high)` or `slice(low, high)`.
+        lr_range: `(low, high)`, `slice(low, high)` or fastai's
+            `slice(high)` (top group `high`, all others `high / 10`).
         groups: list of `LayerGroup`. Defaults to `get_layer_groups(model)`.
 
     Returns:

@@ -1,10 +1,11 @@
 """`DiscriminativeOptimizer`: per-group learning rates on `keras.optimizers.MultiOptimizer`."""
 
-import re
+import warnings
 
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.groups.naming import compile_group_patterns, match_group, warn_empty_groups
 
 
 @keras_transfer_export
@@ -30,13 +31,24 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
     `ProgressiveUnfreezing` needs.
 
     Variables that match no group pattern use the default copy (multiplier
-    1.0, the head).
+    1.0, the head). A group that matches no variable while some variables
+    fall to the default is reported once, with a warning, when the optimizer
+    is built (a typo would otherwise train everything at the top rate).
+
+    Gradient clipping follows the base optimizer exactly: its
+    `global_clipnorm` clips by the norm over ALL variables (not per group),
+    then each group applies its own rate; `clipnorm` (per variable) and
+    `clipvalue` (per element) act per variable as they do in the base
+    optimizer. Its `loss_scale_factor` is undone once, before clipping.
 
     Args:
         optimizer: `keras.optimizers.Optimizer` or str. The base optimizer
             whose class and settings every group copies.
-        groups: list of `(name, regex)` pairs. Regexes are `re.fullmatch`ed
-            against `variable.path`, input-side group first.
+        groups: list of `(name, regex)` pairs, input-side group first. A
+            variable belongs to the first group whose regex `re.search`es its
+            `variable.path` (the rule of `keras_transfer.get_layer_groups` and
+            the fine-tuning callbacks): `"d0/"` selects layer `d0`'s
+            variables; anchor with `^`/`$` for exact paths.
         multipliers: list of float. One per group: its learning rate is the
             base rate times this.
         learning_rate: float or `LearningRateSchedule`. The base rate.
@@ -58,8 +70,19 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
         if isinstance(template, keras.optimizers.MultiOptimizer):
             raise ValueError("`optimizer` must be a plain optimizer, not a MultiOptimizer. "
                              f"Received: optimizer={template!r}")
-        groups = [tuple(g) for g in groups]
-        multipliers = [float(m) for m in multipliers]
+        if isinstance(groups, (str, bytes)) or not isinstance(groups, (list, tuple)):
+            raise ValueError(f"`groups` must be a list of (name, regex) pairs. Received: groups={groups!r}")
+        for item in groups:
+            if not isinstance(item, (list, tuple)) or len(item) != 2 or not isinstance(item[1], str):
+                raise ValueError(f"`groups` must be (name, regex) pairs. Received: {item!r}")
+        groups = [(str(g[0]), g[1]) for g in groups]
+        compiled = compile_group_patterns(groups)
+        try:
+            multipliers = [float(m) for m in multipliers]
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"`multipliers` must be a list of numbers. Received: multipliers={multipliers!r}"
+            ) from None
         if len(groups) != len(multipliers):
             raise ValueError(
                 "`multipliers` must have one value per group. Received "
@@ -68,15 +91,25 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
         for m in multipliers:
             if not m >= 0:
                 raise ValueError(f"`multipliers` must be >= 0. Received: multipliers={multipliers}")
-        for item in groups:
-            if len(item) != 2 or not isinstance(item[1], str):
-                raise ValueError(f"`groups` must be (name, regex) pairs. Received: {item!r}")
-            re.compile(item[1])
         base_config = template.get_config()
         if learning_rate is None:
             learning_rate = base_config["learning_rate"]
             if isinstance(learning_rate, dict):
                 learning_rate = keras.optimizers.schedules.deserialize(learning_rate)
+        # Done once over all groups in `apply`, as the base optimizer would:
+        # per group, a global norm would let the update reach sqrt(n) x the clip.
+        global_clipnorm = base_config.get("global_clipnorm")
+        loss_scale_factor = kwargs.pop("loss_scale_factor", None) or base_config.get(
+            "loss_scale_factor")
+        if global_clipnorm and base_config.get("gradient_accumulation_steps"):
+            raise ValueError(
+                "`global_clipnorm` together with `gradient_accumulation_steps` is not "
+                "supported by DiscriminativeOptimizer (the clip would apply to each "
+                "micro-batch). Received: "
+                f"global_clipnorm={global_clipnorm}, gradient_accumulation_steps="
+                f"{base_config.get('gradient_accumulation_steps')}")
+        base_config = dict(base_config, global_clipnorm=None, loss_scale_factor=None)
+
         def clone(multiplier, suffix):
             # Readable names in logs and TensorBoard.
             config = dict(base_config, learning_rate=float(_initial_value(learning_rate)) * multiplier,
@@ -85,11 +118,10 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
 
         default = clone(1.0, "default")
         group_optimizers = [clone(m, f"group_{k}") for k, m in enumerate(multipliers)]
-        optimizer_map = keras.optimizers.OptimizerMap(
-            default_optimizer=default,
-            optimizer_map={regex: opt for (_, regex), opt in zip(groups, group_optimizers)},
-        )
+        optimizer_map = _GroupMap(compiled, default, group_optimizers)
         super().__init__(optimizer_map, name=name, **kwargs)
+        self.global_clipnorm = global_clipnorm
+        self._loss_scale_factor = loss_scale_factor
         self._template_config = keras.optimizers.serialize(template)
         self.groups = groups
         self.multipliers = multipliers
@@ -101,6 +133,16 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
             self._learning_rate = learning_rate
         else:
             self.learning_rate = learning_rate
+
+    @property
+    def loss_scale_factor(self):
+        return getattr(self, "_loss_scale_factor", None)
+
+    @loss_scale_factor.setter
+    def loss_scale_factor(self, value):
+        # Kept here, not pushed to the group optimizers: `apply` unscales
+        # once, before the global clip, as the base optimizer does.
+        self._loss_scale_factor = value
 
     # The stock MultiOptimizer hides `learning_rate`; restore Keras' own
     # getter/setter (schedule-aware, refuses assignment over a schedule).
@@ -144,26 +186,67 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
             return
         super().build(var_list)
         self._known = {id(v) for v in var_list}
+        counts, ungrouped = [0] * len(self.groups), []
+        for v in var_list:
+            index = match_group(v.path, self._optimizer_map.compiled)
+            if index is None:
+                ungrouped.append(v.path)
+            else:
+                counts[index] += 1
+        # Only when some variables then fall to the default (top) rate: a
+        # frozen group legitimately has no variable in `var_list`.
+        if ungrouped:
+            warn_empty_groups(
+                self._optimizer_map.compiled, counts,
+                f"DiscriminativeOptimizer {self.name!r} ({len(ungrouped)} variable(s) in no "
+                f"group train at the base rate, e.g. {ungrouped[:3]})")
 
     def apply(self, grads, trainable_variables=None):
-        """Applies gradients for all or a subset of the built variables."""
+        """Applies gradients for all or a subset of the built variables.
+
+        Without `trainable_variables`, `grads` match the variables the
+        optimizer was built on, one to one (Keras' rule).
+        """
         if len(grads) == 0:
             return
         if trainable_variables is None:
-            return super().apply(grads)
-        if not self.built:
-            self.build(trainable_variables)
-        unknown = [v.path for v in trainable_variables if id(v) not in self._known]
-        if unknown:
-            raise ValueError(
-                f"{len(unknown)} variable(s) were not known when the optimizer was "
-                f"built, e.g. {unknown[:3]}. Build it on every variable that may "
-                "ever train (leave all groups trainable when compiling; "
-                "ProgressiveUnfreezing freezes them itself)."
-            )
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer "
+                    "must already be built on a list of variables. "
+                    "Call `optimizer.build(trainable_variables)` first.")
+            if len(grads) != len(self._trainable_variables):
+                raise ValueError(
+                    f"`grads` must match the {len(self._trainable_variables)} variables the "
+                    f"optimizer was built on, one to one. Received {len(grads)} gradients.")
+            trainable_variables = list(self._trainable_variables)
+        else:
+            trainable_variables = list(trainable_variables)
+            if not self.built:
+                self.build(trainable_variables)
+            unknown = [v.path for v in trainable_variables if id(v) not in self._known]
+            if unknown:
+                raise ValueError(
+                    f"{len(unknown)} variable(s) were not known when the optimizer was "
+                    f"built, e.g. {unknown[:3]}. Build it on every variable that may "
+                    "ever train (leave all groups trainable when compiling; "
+                    "ProgressiveUnfreezing freezes them itself)."
+                )
+        pairs = [(g, v) for g, v in zip(grads, trainable_variables) if g is not None]
+        if not pairs:
+            raise ValueError("No gradients provided for any variable.")
+        if len(pairs) < len(trainable_variables):
+            missing = [v.path for g, v in zip(grads, trainable_variables) if g is None]
+            warnings.warn(f"Gradients do not exist for variables {missing} when minimizing "
+                          "the loss.", stacklevel=2)
+        grads = [g for g, _ in pairs]
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            grads = _clip_by_global_norm(grads, self.global_clipnorm)
         self._sync_group_learning_rates()
         by_optimizer = {}
-        for grad, var in zip(grads, trainable_variables):
+        for grad, (_, var) in zip(grads, pairs):
             opt = self._optimizer_map(var)
             by_optimizer.setdefault(id(opt), (opt, [], []))
             by_optimizer[id(opt)][1].append(grad)
@@ -205,12 +288,58 @@ class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
+        config["groups"] = [_upgrade_legacy_pattern(g) for g in config.get("groups", [])]
         config["optimizer"] = keras.optimizers.deserialize(
             config["optimizer"], custom_objects=custom_objects)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = keras.saving.deserialize_keras_object(
                 config["learning_rate"], custom_objects=custom_objects)
         return cls(**config)
+
+
+class _GroupMap(keras.optimizers.OptimizerMap):
+    """`OptimizerMap` that assigns variables by `keras_transfer`'s one regex rule.
+
+    The stock map `re.fullmatch`es; this one uses `groups.naming.match_group`
+    (first `re.search` wins), like the fine-tuning callbacks.
+    """
+
+    def __init__(self, compiled, default_optimizer, group_optimizers):
+        super().__init__(default_optimizer, {
+            f"{k}:{regex.pattern}": opt
+            for k, ((_, regex), opt) in enumerate(zip(compiled, group_optimizers))})
+        self.compiled = compiled
+        self.group_optimizers = list(group_optimizers)
+
+    def __getitem__(self, key):
+        if key in self._optimizer_map:  # the map's own keys (`values()` looks them up)
+            return self._optimizer_map[key]
+        index = match_group(key, self.compiled)
+        return self.default_optimizer if index is None else self.group_optimizers[index]
+
+
+_LEGACY_PREFIX, _LEGACY_SUFFIX = "(?:.*/)?(?:", ")"
+
+
+def _upgrade_legacy_pattern(group):
+    """Files saved before the `re.search` rule hold `re.fullmatch` patterns.
+
+    `discriminative_optimizer` wrote `(?:.*/)?(?:a|b)`; under `re.search` that
+    would also match `xa`, so it becomes the equivalent `(?:^|/)(?:a|b)$`.
+    """
+    name, regex = group
+    if regex.startswith(_LEGACY_PREFIX) and regex.endswith(_LEGACY_SUFFIX):
+        regex = "(?:^|/)(?:" + regex[len(_LEGACY_PREFIX):-len(_LEGACY_SUFFIX)] + ")$"
+    return [name, regex]
+
+
+def _clip_by_global_norm(grads, clip_norm):
+    """Keras' own `clip_by_global_norm` (same formula, so the same numbers)."""
+    ops = keras.ops
+    norm = ops.sqrt(ops.sum(ops.stack([ops.sum(ops.square(g)) for g in grads])))
+    scale_for_finite = clip_norm * ops.minimum(1.0 / norm, 1.0 / clip_norm)
+    scale = scale_for_finite + (norm - norm)  # NaN for an infinite or NaN norm, as Keras
+    return [g * scale for g in grads]
 
 
 def _initial_value(learning_rate):

@@ -64,3 +64,20 @@ def test_naming_rules():
     assert group_names(keras_app) == [("stem", [0]), ("block1", [1]), ("block2", [2, 3]),
                                       ("top", [4])]
     assert group_names(["a/kernel", "b/kernel"]) == [("all", [0, 1])]
+
+
+def test_one_regex_rule_search_first_match_wins_and_empty_groups_warn():
+    """Issue 11 item 9: `match_group` is the rule every component uses."""
+    import pytest
+
+    from keras_transfer.groups.naming import compile_group_patterns, match_group
+
+    compiled = compile_group_patterns([("low", "d0/.*"), ("any_d", "d"), ("exact", "^d1/bias$")])
+    assert match_group("sequential/d0/kernel", compiled) == 0  # search, not fullmatch
+    assert match_group("sequential/d1/bias:0", compiled) == 1  # first match wins
+    assert match_group("top/kernel", compiled) is None
+    with pytest.warns(UserWarning, match=r"matched no variable: 'typo' \('\^d0/'\)"):
+        groups = group_names(["m/d0/kernel", "m/d1/kernel"], [("typo", "^d0/"), ("all", ".*")])
+    assert groups == [("all", [0, 1])]
+    with pytest.raises(ValueError, match=r"Invalid regex in `groups`: '\('"):
+        compile_group_patterns(["("])

@@ -104,6 +104,78 @@ class HubBackboneTest(TestCase):
                ["input_word_ids", "input_mask", "input_type_ids"]}
         self.assertEqual(tuple(picked(ids).shape), (2, 8, 8))
 
+    def test_compute_output_shape_like_hub_keras_layer(self):
+        """Issue 11 item 10: hub.KerasLayer supports it; ours raised NotImplementedError."""
+        image = HubBackbone(savedmodels.image_feature_vector(self.root))
+        self.assertEqual(image.compute_output_shape((None, 8, 8, 3)), (None, 5))
+        self.assertEqual(image.compute_output_shape((3, 16, 16, 3)), (3, 5))
+        encoder_path = savedmodels.bert_encoder(self.root)
+        shapes = {k: (2, 7) for k in ["input_word_ids", "input_mask", "input_type_ids"]}
+        self.assertEqual(
+            HubBackbone(encoder_path, output_key="sequence_output").compute_output_shape(shapes),
+            (2, 7, 8))
+        self.assertEqual(HubBackbone(encoder_path).compute_output_shape(shapes),
+                         {"pooled_output": (2, 8), "sequence_output": (2, 7, 8)})
+        signature_shapes = {"inputs": (None, 7), "inputs_1": (None, 7), "inputs_2": (None, 7)}
+        outputs = HubBackbone(encoder_path, signature="serving_default",
+                              signature_outputs_as_dict=True)
+        self.assertEqual(outputs.compute_output_shape(signature_shapes),
+                         {"pooled_output": (None, 8), "sequence_output": (None, 7, 8)})
+        pooled = HubBackbone(encoder_path, signature="serving_default", output_key="pooled_output")
+        self.assertEqual(pooled.compute_output_shape(signature_shapes), (None, 8))
+        # It agrees with a real call, and adds no loss while tracing.
+        actual = HubBackbone(encoder_path, trainable=True)(
+            {k: tf.ones(v, tf.int32) for k, v in shapes.items()})
+        self.assertEqual(tuple(actual["sequence_output"].shape), (2, 7, 8))
+        regularized = HubBackbone(savedmodels.image_feature_vector(self.temp_dir()), trainable=True)
+        regularized.compute_output_shape((None, 8, 8, 3))
+        self.assertEmpty(regularized.losses)
+
+    def test_trainable_without_trainable_variables_warns_once(self):
+        path = savedmodels.string_preprocessor(self.root)
+        with self.assertWarnsRegex(UserWarning, "declares no trainable variables"):
+            layer = HubBackbone(path, trainable=True, name="pre")
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer.trainable = False
+            layer.trainable = True
+            HubBackbone(savedmodels.image_feature_vector(self.root), trainable=True)
+        self.assertEqual([str(w.message) for w in caught], [])
+
+    def test_guide_training_false_trap_warns_once_and_inference_mode_avoids_it(self):
+        """Issue 11 item 11: keras.io's `base(inputs, training=False)` pattern."""
+        import warnings
+
+        def guide_model(**kwargs):
+            base = HubBackbone(savedmodels.image_feature_vector(self.temp_dir()), name="base",
+                               **kwargs)
+            inputs = keras.Input((8, 8, 3))
+            outputs = keras.layers.Dense(2)(base(inputs, training=False))
+            model = keras.Model(inputs, outputs)
+            base.trainable = True  # the guide's fine-tuning step
+            model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
+            return model, [v for v in base.weights if "moving_mean" in v.path][0]
+
+        x, y = savedmodels.images(8), np.arange(8) % 2
+        model, moving = guide_model()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+        trap = [w for w in caught if "was called with `training=False`" in str(w.message)]
+        self.assertLen(trap, 1)
+        self.assertIn("inference_mode=True", str(trap[0].message))
+        # Keras 3 semantics: BatchNorm statistics DID move despite training=False.
+        self.assertGreater(float(np.abs(moving.numpy()).max()), 0.0)
+
+        model, moving = guide_model(inference_mode=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+        self.assertEqual([w for w in caught if "training=False" in str(w.message)], [])
+        self.assertEqual(float(np.abs(moving.numpy()).max()), 0.0)
+
     def test_list_outputs(self):
         inputs = keras.Input((4,))
         a = keras.layers.Dense(3, name="block1_dense")(inputs)

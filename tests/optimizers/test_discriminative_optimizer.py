@@ -1,6 +1,7 @@
 """DiscriminativeOptimizer / discriminative_optimizer: exact per-group updates."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -182,3 +183,131 @@ class SaveSizeTest(TestCase):
         # default) iteration + lr, and Adam's m and v for 6 variables.
         self.assertLen(optimizer_arrays, 2 + 4 * 2 + 6 * 2, optimizer_arrays)
         self.assertIn("optimizer/_group_optimizers/adam_2/vars/5", names)
+
+
+def two_layer_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d0"),
+                             keras.layers.Dense(2, name="d1")])
+
+
+def large_gradients(variables, seed=0):
+    rng = np.random.default_rng(seed)
+    return [tf.constant(rng.normal(0.0, 10.0, v.shape).astype("float32")) for v in variables]
+
+
+def sgd_update(optimizer, variables, grads):
+    """The change `optimizer.apply(grads, variables)` makes, per variable."""
+    before = [np.array(v.numpy(), copy=True) for v in variables]
+    optimizer.apply(grads, variables)
+    return [v.numpy() - b for b, v in zip(before, variables)]
+
+
+class ExactSemanticsTest(TestCase):
+    """Issue 11, item 9: clipping, `apply(grads)`, regex rule, `lr_range`."""
+
+    def _updates(self, clip, multipliers):
+        """(discriminative update, reference update) for one SGD(lr=1) step."""
+        model, reference = two_layer_model(), two_layer_model()
+        grads = large_gradients(model.trainable_variables)
+        optimizer = DiscriminativeOptimizer(keras.optimizers.SGD(1.0, **clip),
+                                            [("d0", "d0/"), ("d1", "d1/")], multipliers)
+        ours = sgd_update(optimizer, model.trainable_variables, grads)
+        theirs = sgd_update(keras.optimizers.SGD(1.0, **clip), reference.trainable_variables,
+                            grads)
+        return ours, theirs
+
+    def test_global_clipnorm_clips_over_all_groups_like_the_base_optimizer(self):
+        ours, theirs = self._updates({"global_clipnorm": 1.0}, [1.0, 1.0])
+        for a, b in zip(ours, theirs):
+            self.assertAllClose(a, b, atol=1e-7, rtol=0)
+        norm = np.sqrt(sum(float((u ** 2).sum()) for u in ours))
+        self.assertAllClose(norm, 1.0, atol=1e-6)  # was sqrt(2) with per-group clipping
+        # With decay: each group's update is its rate times the globally clipped gradient.
+        ours, theirs = self._updates({"global_clipnorm": 1.0}, [0.25, 1.0])
+        for a, b, m in zip(ours, theirs, [0.25, 0.25, 1.0, 1.0]):
+            self.assertAllClose(a, m * b, atol=1e-7, rtol=0)
+
+    def test_clipnorm_and_clipvalue_match_the_base_optimizer(self):
+        for clip in ({"clipnorm": 0.5}, {"clipvalue": 0.3}):
+            for multipliers in ([1.0, 1.0], [0.5, 1.0]):
+                ours, theirs = self._updates(clip, multipliers)
+                scale = [multipliers[0]] * 2 + [multipliers[1]] * 2
+                for a, b, m in zip(ours, theirs, scale):
+                    self.assertAllClose(a, m * b, atol=1e-7, rtol=0, msg=str(clip))
+
+    def test_loss_scale_factor_is_undone_once_before_the_global_clip(self):
+        model, reference = two_layer_model(), two_layer_model()
+        grads = large_gradients(model.trainable_variables)
+        settings = {"global_clipnorm": 1.0, "loss_scale_factor": 4.0}
+        optimizer = DiscriminativeOptimizer(keras.optimizers.SGD(1.0, **settings),
+                                            [("d0", "d0/")], [1.0])
+        ours = sgd_update(optimizer, model.trainable_variables, grads)
+        theirs = sgd_update(keras.optimizers.SGD(1.0, **settings),
+                            reference.trainable_variables, grads)
+        for a, b in zip(ours, theirs):
+            self.assertAllClose(a, b, atol=1e-7, rtol=0)
+
+    def test_apply_without_variables_uses_the_current_group_rates(self):
+        model = two_layer_model()
+        variables = model.trainable_variables
+        optimizer = DiscriminativeOptimizer(keras.optimizers.SGD(0.1), [("d0", "d0/")], [0.25])
+        optimizer.build(variables)
+        optimizer.learning_rate = 0.8
+        grads = large_gradients(variables)
+        before = [np.array(v.numpy(), copy=True) for v in variables]
+        optimizer.apply(grads)
+        for b, v, g, rate in zip(before, variables, grads, [0.2, 0.2, 0.8, 0.8]):
+            self.assertAllClose(v.numpy(), b - rate * g.numpy(), atol=1e-6, rtol=0)
+        self.assertEqual(int(optimizer.iterations), 1)
+        with self.assertRaisesRegex(ValueError, "one to one"):
+            optimizer.apply(grads[:2])
+
+    def test_d0_pattern_selects_layer_d0_everywhere(self):
+        model = two_layer_model()
+        self.assertEqual(model.layers[0].kernel.path, "sequential/d0/kernel")
+        optimizer = DiscriminativeOptimizer(keras.optimizers.SGD(1.0), [("low", "d0/.*")], [0.1])
+        optimizer.build(model.trainable_variables)
+        names = [optimizer._optimizer_map(v).name for v in model.trainable_variables]
+        self.assertEqual(names, ["discriminative_group_0"] * 2 + ["discriminative_default"] * 2)
+        groups = get_layer_groups(model, [("low", "d0/.*"), ("top", ".*")])
+        self.assertEqual([g.paths for g in groups],
+                         [["sequential/d0/kernel", "sequential/d0/bias"],
+                          ["sequential/d1/kernel", "sequential/d1/bias"]])
+
+    def test_group_that_matches_nothing_warns_once(self):
+        model = two_layer_model()
+        optimizer = DiscriminativeOptimizer("sgd", [("typo", "^d0/"), ("mid", "d1/kernel")], [0.5, 1.0])
+        with self.assertWarnsRegex(UserWarning, r"matched no variable: 'typo' \('\^d0/'\)"):
+            optimizer.build(model.trainable_variables)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            optimizer.build(model.trainable_variables)  # already built: no second warning
+            # A frozen group has no variable to build on: that is not a typo.
+            frozen = DiscriminativeOptimizer("sgd", [("d0", "d0/"), ("d1", "d1/")], [0.5, 1.0])
+            frozen.build(model.layers[1].trainable_variables)
+        self.assertEqual(caught, [])
+
+    def test_files_saved_with_fullmatch_patterns_keep_their_groups(self):
+        legacy = DiscriminativeOptimizer.from_config({
+            "optimizer": keras.optimizers.serialize(keras.optimizers.SGD(0.1)),
+            "groups": [["low", "(?:.*/)?(?:d0/kernel|d0/bias)"]], "multipliers": [0.5],
+            "learning_rate": 0.1, "name": "discriminative"})
+        self.assertEqual(legacy.groups, [("low", "(?:^|/)(?:d0/kernel|d0/bias)$")])
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d0"),
+                                  keras.layers.Dense(2, name="xd0")])
+        legacy.build(model.trainable_variables)
+        names = [legacy._optimizer_map(v).name for v in model.trainable_variables]
+        self.assertEqual(names, ["discriminative_group_0"] * 2 + ["discriminative_default"] * 2)
+
+    def test_fastai_slice_of_stop_only(self):
+        base, multipliers = group_multipliers(3, lr_range=slice(1e-2))
+        self.assertAllClose([base * m for m in multipliers], [1e-3, 1e-3, 1e-2])
+        model = three_layer_model()
+        optimizer = discriminative_optimizer(model, "sgd", lr_range=slice(1e-2))
+        self.assertAllClose(optimizer.group_learning_rates(),
+                            {"low": 1e-3, "mid": 1e-3, "top": 1e-2, "default": 1e-2})
+        for bad in (slice(1e-3, 1e-2, 2), slice(None), slice("a"), (1e-2,), 1e-2,
+                    (1e-2, 1e-3), (True, 1e-2), slice(-1.0)):
+            with self.assertRaisesRegex(ValueError, r"`lr_range` must be .*Received: lr_range="):
+                group_multipliers(3, lr_range=bad)
