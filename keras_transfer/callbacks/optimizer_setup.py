@@ -84,3 +84,23 @@ def ensure_optimizer_covers(model, variables):
             "the fit that unfreezes progressively (ProgressiveUnfreezing freezes the "
             "groups itself)."
         )
+
+
+def restore_training_state(model, path):
+    """Rebuilds the optimizer on every trainable variable, then reloads `path` into it.
+
+    `keras.saving.load_model` builds a checkpoint's optimizer on the variables
+    trainable when the file was written, so the saved state of groups frozen
+    at that moment is dropped (Keras warns "Skipping variable loading for
+    optimizer"). With every group trainable, a fresh copy of the optimizer is
+    built on all of them (the layout it was saved with) and the file's
+    weights and optimizer state (step, moments, rates) are loaded again.
+    """
+    optimizer = model.optimizer
+    if optimizer is None:
+        raise ValueError("The model is not compiled: call `model.compile(...)` before `fit`.")
+    with strategy_scope(model):
+        copy = fresh_copy(optimizer)
+        copy.build(model.trainable_variables)
+    replace_optimizer(model, copy)
+    model.load_weights(path)

@@ -1,9 +1,12 @@
 """`ProgressiveUnfreezing`: gradual unfreezing of layer groups inside one `model.fit`."""
 
+import os
+
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
-from keras_transfer.callbacks.optimizer_setup import ensure_optimizer_covers
+from keras_transfer.callbacks.optimizer_setup import (
+    ensure_optimizer_covers, restore_training_state)
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.utils.messages import say
 
@@ -38,7 +41,13 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
 
     The stage is a pure function of the epoch (or global step), so resuming
     with `keras.callbacks.BackupAndRestore` restores exactly the right
-    trainable set.
+    trainable set. To resume from a full-model `.keras` checkpoint written
+    mid-unfreezing (`keras.callbacks.ModelCheckpoint`), load it, pass its path
+    as `resume_from` and `initial_epoch` to `fit`: `keras.saving.load_model`
+    rebuilds the optimizer on the groups that were trainable when the file
+    was written only, dropping the saved state of the others, so this
+    callback rebuilds the optimizer on every group and reloads the file's
+    weights and optimizer state into it.
 
     Args:
         every: int. Unfreeze one more group every this many epochs (or steps).
@@ -55,6 +64,9 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
         train_batchnorm: bool. Whether unfrozen BatchNorm layers train.
             Defaults to `False`.
         verbose: int. 1 prints each stage. Defaults to 1.
+        resume_from: str. A `.keras` file (or `.weights.h5`) written during an
+            earlier fit with this callback, whose weights and optimizer state
+            are reloaded when `fit` starts. Defaults to `None`.
 
     Example:
 
@@ -62,11 +74,15 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(train, epochs=4,
               callbacks=[keras_transfer.ProgressiveUnfreezing(every=1)])
+    # Later, from the checkpoint written after epoch 2:
+    model = keras.saving.load_model("ckpt.keras")
+    model.fit(train, epochs=4, initial_epoch=2, callbacks=[
+        keras_transfer.ProgressiveUnfreezing(every=1, resume_from="ckpt.keras")])
     ```
     """
 
     def __init__(self, every=1, unfreeze_at=None, unit="epoch", initial_groups=1, groups=None,
-                 train_batchnorm=False, verbose=1):
+                 train_batchnorm=False, verbose=1, resume_from=None):
         super().__init__()
         if unit not in _UNITS:
             raise ValueError(f"`unit` must be one of {list(_UNITS)}. Received: unit={unit!r}")
@@ -88,6 +104,14 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
         self.groups = groups
         self.train_batchnorm = bool(train_batchnorm)
         self.verbose = verbose
+        if resume_from is not None:
+            resume_from = os.fspath(resume_from)
+            if not resume_from.endswith((".keras", ".weights.h5")) or not os.path.isfile(
+                    resume_from):
+                raise ValueError(
+                    "`resume_from` must be an existing `.keras` or `.weights.h5` file. "
+                    f"Received: resume_from={resume_from!r}")
+        self.resume_from = resume_from
         self.stage = None
         self.stages = []
         self._epoch = 0
@@ -117,7 +141,10 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
                 "progressive unfreezing needs at least 2. Pass `groups=` patterns.")
         for group in self.layer_groups:
             group.set_trainable(True, train_batchnorm=self.train_batchnorm)
-        ensure_optimizer_covers(model, model.trainable_variables)
+        if self.resume_from is not None:
+            restore_training_state(model, self.resume_from)
+        else:
+            ensure_optimizer_covers(model, model.trainable_variables)
         self._hub_modes = {}
         if not self.train_batchnorm:
             for layer in _all_layers(model):
@@ -171,7 +198,8 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
     def get_config(self):
         return {"every": self.every, "unfreeze_at": self.unfreeze_at, "unit": self.unit,
                 "initial_groups": self.initial_groups, "groups": self.groups,
-                "train_batchnorm": self.train_batchnorm, "verbose": self.verbose}
+                "train_batchnorm": self.train_batchnorm, "verbose": self.verbose,
+                "resume_from": self.resume_from}
 
 
 def _all_layers(model):

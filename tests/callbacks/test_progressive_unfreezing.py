@@ -197,6 +197,50 @@ class ProgressiveUnfreezingTest(TestCase):
         self.assertEqual(recorder.trainable, [GROUPS[1:], GROUPS])
         self.assertEqual(int(resumed.optimizer.iterations), 4 * 2)
 
+    def _resume_from_keras_checkpoint(self, with_discriminative_lr):
+        """Uninterrupted 4 epochs == crash after epoch 2 + load `.keras` + resume."""
+        root = self.temp_dir()
+        checkpoint = os.path.join(self.temp_dir(), "ckpt.keras")
+
+        class Crash(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 1:
+                    raise RuntimeError("killed")
+
+        def callbacks(**kwargs):
+            extra = [DiscriminativeLR(verbose=0)] if with_discriminative_lr else []
+            return extra + [ProgressiveUnfreezing(every=1, verbose=0, **kwargs)]
+
+        keras.utils.set_random_seed(5)
+        model = hub_model(root)
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+        self._fit(model, callbacks())
+        expected = [w.numpy() for w in model.weights]
+
+        keras.utils.set_random_seed(5)
+        model = hub_model(root)
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+        with self.assertRaisesRegex(RuntimeError, "killed"):
+            self._fit(model, callbacks() + [keras.callbacks.ModelCheckpoint(checkpoint),
+                                            Crash()])
+        resumed = keras.saving.load_model(checkpoint, safe_mode=False)
+        x, y = data()
+        resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=8, shuffle=False, verbose=0,
+                    callbacks=callbacks(resume_from=checkpoint))
+        self.assertEqual(int(resumed.optimizer.iterations), 4 * 2)
+        for want, got in zip(expected, [w.numpy() for w in resumed.weights]):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+
+    def test_resume_from_keras_checkpoint_mid_unfreezing(self):
+        self._resume_from_keras_checkpoint(with_discriminative_lr=False)
+
+    def test_resume_from_keras_checkpoint_with_discriminative_lr(self):
+        self._resume_from_keras_checkpoint(with_discriminative_lr=True)
+
+    def test_resume_from_must_be_a_checkpoint_file(self):
+        with self.assertRaisesRegex(ValueError, "`resume_from` must be an existing `.keras`"):
+            ProgressiveUnfreezing(resume_from=os.path.join(self.temp_dir(), "none.keras"))
+
     def test_argument_and_setup_errors(self):
         with self.assertRaisesRegex(ValueError, r"`unit` must be one of.*unit='batch'"):
             ProgressiveUnfreezing(unit="batch")
