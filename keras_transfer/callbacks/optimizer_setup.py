@@ -82,7 +82,8 @@ def ensure_optimizer_covers(model, variables):
             f"{missing[:3]} ({len(missing)} in all), so it cannot update them later "
             "without losing its state. Compile the model with a fresh optimizer before "
             "the fit that unfreezes progressively (ProgressiveUnfreezing freezes the "
-            "groups itself)."
+            "groups itself); to resume from a `.keras` checkpoint, pass its path as "
+            "`ProgressiveUnfreezing(resume_from=...)`."
         )
 
 

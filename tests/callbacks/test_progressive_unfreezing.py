@@ -199,8 +199,13 @@ class ProgressiveUnfreezingTest(TestCase):
 
     def _resume_from_keras_checkpoint(self, with_discriminative_lr):
         """Uninterrupted 4 epochs == crash after epoch 2 + load `.keras` + resume."""
-        root = self.temp_dir()
+        saved = savedmodels.image_feature_vector(self.temp_dir())
         checkpoint = os.path.join(self.temp_dir(), "ckpt.keras")
+
+        def fresh_model():
+            inputs = keras.Input((8, 8, 3))
+            backbone = HubBackbone(saved, name="backbone")
+            return keras.Model(inputs, keras.layers.Dense(2, name="head")(backbone(inputs)))
 
         class Crash(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
@@ -212,13 +217,13 @@ class ProgressiveUnfreezingTest(TestCase):
             return extra + [ProgressiveUnfreezing(every=1, verbose=0, **kwargs)]
 
         keras.utils.set_random_seed(5)
-        model = hub_model(root)
+        model = fresh_model()
         model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
         self._fit(model, callbacks())
         expected = [w.numpy() for w in model.weights]
 
         keras.utils.set_random_seed(5)
-        model = hub_model(root)
+        model = fresh_model()
         model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
         with self.assertRaisesRegex(RuntimeError, "killed"):
             self._fit(model, callbacks() + [keras.callbacks.ModelCheckpoint(checkpoint),
