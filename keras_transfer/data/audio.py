@@ -515,19 +515,21 @@ def _resample_gather(waveform, rate_in, rate_out):
     n_in = tf.cast(shape[-1], tf.int64)
     n_out = (n_in * rate_out + rate_in - 1) // rate_in
     n = tf.range(n_out, dtype=tf.int64)
-    # Exact integer position of each output sample on the input grid.
+    # Exact integer position of each output sample on the input grid. Its
+    # fractional part takes only `rate_out / gcd(rate_in, rate_out)` values
+    # (the polyphase branches), so the filter is evaluated once per branch.
     base = (n * rate_in) // rate_out
-    frac = tf.cast((n * rate_in) % rate_out, tf.float64) / tf.cast(
-        rate_out, tf.float64
-    )
+    phases, branch = tf.unique((n * rate_in) % rate_out)
+    frac = tf.cast(phases, tf.float64) / tf.cast(rate_out, tf.float64)
 
     flat = tf.reshape(waveform, [-1, shape[-1]])
     flat = tf.pad(flat, [[0, 0], [width_i, width_i]])
 
     def add_tap(k, total):
         weights = _kernel(tf.cast(k, tf.float64) - frac, cutoff, width)
+        weights = tf.gather(tf.cast(weights, tf.float32), branch)  # [n_out]
         taps = tf.gather(flat, base + k + width_i, axis=1)  # [batch, n_out]
-        return k + 1, total + taps * tf.cast(weights, tf.float32)[None]
+        return k + 1, total + taps * weights[None]
 
     total = tf.zeros([tf.shape(flat)[0], tf.cast(n_out, tf.int32)], tf.float32)
     _, out = tf.while_loop(
