@@ -142,9 +142,8 @@ def _check_not_empty(values, input_name, what):
 def _wav_format(values):
     """Format tag, sample rate and bits per sample of WAV files, from bytes 12..36.
 
-    Read where nearly every writer puts the `fmt ` chunk (right after the
-    RIFF header); `standard` is False for files that put another chunk
-    first, whose format `decode_wav` checks instead.
+    `tf.audio.decode_wav` reads only files whose `fmt ` chunk follows the
+    RIFF header (`standard`); this is where nearly every writer puts it.
     """
     head = tf.strings.substr(
         tf.strings.join([tf.strings.substr(values, 12, 24),
@@ -187,33 +186,26 @@ def _check_wav_headers(audio_bytes, input_name):
         ))
         standard, tag, rate, bits = _wav_format(audio_bytes)
         checks.append(_assert_each(
-            tf.logical_or(tf.logical_not(standard),
-                          tf.logical_and(tf.equal(tag, 1), tf.equal(bits, 16))),
-            input_name,
+            standard, input_name,
+            "its first chunk is not `fmt ` (TensorFlow's WAV decoder reads "
+            "the format chunk only right after the RIFF header); rewrite "
+            "the file, e.g. `sox in.wav out.wav`.", audio_bytes,
+        ))
+    with tf.control_dependencies(checks):
+        checks.append(_assert_each(
+            tf.logical_and(tf.equal(tag, 1), tf.equal(bits, 16)), input_name,
             "not a 16-bit PCM WAV file (format tag 1, 16 bits per sample); "
             "re-encode it, e.g. `ffmpeg -i in.wav -acodec pcm_s16le out.wav`.",
         ))
-        checks.append(_check_rate(
-            tf.logical_or(tf.logical_not(standard), _rate_ok(rate)),
-            input_name, rate=rate,
+        in_range = tf.logical_and(rate >= MIN_SAMPLE_RATE, rate <= MAX_SAMPLE_RATE)
+        checks.append(_assert_each(
+            in_range, input_name,
+            f"WAV sample rate out of range; the accepted rates are "
+            f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz.",
+            details=["Sample rate (Hz) of the first bad instance:",
+                     tf.boolean_mask(rate, tf.logical_not(in_range))[:1]],
         ))
     return checks
-
-
-def _rate_ok(rate):
-    return tf.logical_and(rate >= MIN_SAMPLE_RATE, rate <= MAX_SAMPLE_RATE)
-
-
-def _check_rate(condition, input_name, rate, indices=None):
-    condition = tf.reshape(condition, [-1])
-    return _assert_each(
-        condition, input_name,
-        f"WAV sample rate out of range; the accepted rates are "
-        f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz.", indices=indices,
-        details=["Sample rate (Hz) of the first bad instance:",
-                 tf.boolean_mask(tf.reshape(rate, [-1]),
-                                 tf.logical_not(condition))[:1]],
-    )
 
 
 def _is_known_image(values):
@@ -294,8 +286,8 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
     """Decodes a batch of WAV files into mono float32 waveforms in [-1, 1].
 
     Every check that can be made on the header (size, RIFF/WAVE magic,
-    truncation, 16-bit PCM, sample rate) runs on the whole batch before any
-    file is decoded, and names the bad instance's index. With a clip length,
+    truncation, chunk layout, 16-bit PCM, sample rate) runs on the whole
+    batch before any file is decoded, and names the bad instance's index. With a clip length,
     each waveform is cut to the samples its clip needs before resampling, so
     memory and time per instance are bounded by the clip length and
     `MAX_AUDIO_BYTES`, whatever the header declares.
@@ -337,13 +329,8 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
     def decode_one(args):
         index, data = args
         waveform, rate = decode_wav(data)
-        # The same checks for files whose `fmt ` chunk is not where the
-        # batch checks read it.
-        checks = [
-            _check_rate(_rate_ok(rate), name, rate, indices=index),
-            _assert_each(tf.size(waveform) > 0, name,
-                         "the WAV file holds no samples.", indices=index),
-        ]
+        checks = [_assert_each(tf.size(waveform) > 0, name,
+                               "the WAV file holds no samples.", indices=index)]
         if not resample_audio:
             checks.append(_assert_each(
                 tf.equal(rate, sample_rate), name,
