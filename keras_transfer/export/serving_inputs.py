@@ -287,10 +287,10 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
 
     Every check that can be made on the header (size, RIFF/WAVE magic,
     truncation, chunk layout, 16-bit PCM, sample rate) runs on the whole
-    batch before any file is decoded, and names the bad instance's index. With a clip length,
-    each waveform is cut to the samples its clip needs before resampling, so
-    memory and time per instance are bounded by the clip length and
-    `MAX_AUDIO_BYTES`, whatever the header declares.
+    batch before any file is decoded, and names the bad instance's index.
+    With a clip length, each waveform is cut to the samples its clip needs
+    before resampling, so memory and time per instance are bounded by the
+    clip length and `MAX_AUDIO_BYTES`, whatever the header declares.
 
     Args:
         audio_bytes: string `Tensor` of shape `(batch,)`. 16-bit PCM WAV

@@ -123,7 +123,8 @@ class HostileServingRequestsTest(TestCase):
         wav16k = tiny.wav_bytes(0.03, 16000)
         self.assert_invalid(
             "audio", [wav16k, wav16k, b"\xc3\x28\xa0\xa1 not a wav"],
-            r"Not a WAV file.*index\(es\):\] \[2\].*\[\\\\xc3\(\\\\xa0\\\\xa1 not a wav]")
+            r"Not a WAV file.*index\(es\):\] \[2\]"
+            r".*\[\\\\xc3\(\\\\xa0\\\\xa1 not a wav]")
         # Straight from decode_wav, as a tf.data pipeline uses it.
         ds = tf.data.Dataset.from_tensors(b"\xff" * 40).map(
             decode_wav)
