@@ -175,44 +175,25 @@ def decode_wav(contents, expected_sample_rate=None):
     if expected_sample_rate is not None:
         _check_rate("expected_sample_rate", expected_sample_rate)
     contents = tf.convert_to_tensor(contents, tf.string)
-    length = tf.strings.length(contents)
-    # Padding keeps substr in range for files shorter than the header.
-    head = tf.strings.join([contents, tf.constant(b"\x00" * 12)])
-    magic = tf.strings.substr(head, 0, 4) + tf.strings.substr(head, 8, 4)
+    is_riff, declared, length = riff_header(contents)
     checks = [
         tf.debugging.Assert(
-            tf.equal(magic, "RIFFWAVE"),
+            is_riff,
             [
                 "Not a WAV file: the bytes do not start with a RIFF/WAVE "
                 "header. First bytes:",
-                tf.strings.substr(head, 0, 12),
+                escape_bytes(contents),
             ],
         )
     ]
     with tf.control_dependencies(checks):
-        riff_size = tf.io.decode_raw(
-            tf.strings.substr(head, 4, 4), tf.uint8
-        )
-        riff_size = tf.reduce_sum(
-            tf.cast(riff_size, tf.int64)
-            * tf.constant([1, 1 << 8, 1 << 16, 1 << 24], tf.int64)
-        )
-        # Streaming encoders write 0 or 0xFFFFFFFF (length unknown);
-        # tf.audio.decode_wav then reports its own error if data is missing.
-        unknown = tf.logical_or(
-            tf.equal(riff_size, 0), tf.greater_equal(riff_size, 0xFFFFFFF0)
-        )
-        truncated = tf.logical_and(
-            tf.logical_not(unknown),
-            tf.greater(riff_size + 8, tf.cast(length, tf.int64)),
-        )
         checks.append(
             tf.debugging.Assert(
-                tf.logical_not(truncated),
+                declared <= length,
                 [
                     "Truncated WAV file (or one whose streaming encoder never "
                     "filled in its length): its RIFF header declares (bytes)",
-                    riff_size + 8,
+                    declared,
                     "but only (bytes) are present:",
                     length,
                 ],
@@ -236,6 +217,70 @@ def decode_wav(contents, expected_sample_rate=None):
         with tf.control_dependencies([check]):
             waveform = tf.identity(waveform)
     return waveform, rate
+
+
+def riff_header(contents):
+    """Reads the RIFF/WAVE magic and declared size of WAV files, in graph.
+
+    Only the first 12 bytes of each file are read (nothing is copied), so it
+    is cheap on large or hostile inputs.
+
+    Args:
+        contents: string `Tensor` of any shape. The bytes of WAV files.
+
+    Returns:
+        Tuple `(is_riff, declared, length)` of `Tensor`s shaped like
+        `contents`: bool, whether the bytes start with a RIFF/WAVE header;
+        int64, the file size the header declares (the actual length when it
+        declares none: streaming encoders write 0 or 0xFFFFFFFF); int64, the
+        actual length in bytes.
+    """
+    contents = tf.convert_to_tensor(contents, tf.string)
+    length = tf.cast(tf.strings.length(contents), tf.int64)
+    # Padding keeps substr in range for files shorter than the header.
+    head = tf.strings.join(
+        [tf.strings.substr(contents, 0, 12), tf.constant(b"\x00" * 12)]
+    )
+    magic = tf.strings.substr(head, 0, 4) + tf.strings.substr(head, 8, 4)
+    size = tf.io.decode_raw(tf.strings.substr(head, 4, 4), tf.uint8)
+    size = tf.reduce_sum(
+        tf.cast(size, tf.int64)
+        * tf.constant([1, 1 << 8, 1 << 16, 1 << 24], tf.int64),
+        axis=-1,
+    )
+    unknown = tf.logical_or(tf.equal(size, 0), tf.greater_equal(size, 0xFFFFFFF0))
+    declared = tf.where(unknown, length, size + 8)
+    return tf.equal(magic, "RIFFWAVE"), declared, length
+
+
+_ESCAPED = [
+    chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}" for b in range(256)
+]
+
+
+def escape_bytes(values, length=16):
+    """The first `length` bytes of each string, printable, for error messages.
+
+    Printable ASCII is kept, every other byte (and the backslash) is written
+    as `\\xNN`, so a message that quotes an upload is valid UTF-8 whatever
+    the upload holds (TensorFlow decodes error messages as UTF-8).
+
+    Args:
+        values: string `Tensor` of any shape.
+        length: int. How many leading bytes to show. Defaults to `16`.
+
+    Returns:
+        string `Tensor` shaped like `values`.
+    """
+    values = tf.convert_to_tensor(values, tf.string)
+    chars = tf.strings.bytes_split(
+        tf.strings.substr(tf.reshape(values, [-1]), 0, length)
+    )
+    codes = tf.reshape(tf.io.decode_raw(chars.flat_values, tf.uint8), [-1])
+    escaped = chars.with_flat_values(
+        tf.gather(tf.constant(_ESCAPED), tf.cast(codes, tf.int32))
+    )
+    return tf.reshape(tf.strings.reduce_join(escaped, axis=-1), tf.shape(values))
 
 
 def pad_or_trim(waveform, length):
@@ -262,7 +307,7 @@ def pad_or_trim(waveform, length):
     return waveform
 
 
-def resample(waveform, rate_in, rate_out):
+def resample(waveform, rate_in, rate_out, output_length=None):
     """Resamples audio along its last axis with a band-limited sinc filter.
 
     Each output sample is a Kaiser-windowed sinc interpolation of the input
@@ -272,7 +317,15 @@ def resample(waveform, rate_in, rate_out):
     rates are Python integers the filter is applied as one strided
     `tf.nn.conv1d` with one output channel per polyphase branch (fast, works
     on batches); when a rate is a tensor (the rate `decode_wav` read from a
-    file) the same filter is applied with `tf.gather`.
+    file) the same filter is applied one tap at a time with `tf.gather`, so
+    its memory grows with the number of samples only, not with the number of
+    taps (which grows with the rate ratio).
+
+    With `output_length`, the input is first cut to the samples that the
+    first `output_length` output samples depend on (their time span plus the
+    filter's half width), so the cost is set by `output_length`, whatever the
+    length and rate of the input; the result equals
+    `pad_or_trim(resample(waveform, rate_in, rate_out), output_length)`.
 
     Accuracy: a sine keeps its frequency exactly; its error against the
     analytic signal is below 5e-5 of full scale up to half the lower Nyquist
@@ -284,21 +337,32 @@ def resample(waveform, rate_in, rate_out):
         waveform: float `Tensor` of shape `(..., samples)`.
         rate_in: int or int scalar `Tensor`. The sample rate of `waveform`.
         rate_out: int or int scalar `Tensor`. The sample rate wanted.
+        output_length: int. When set, the number of output samples: the
+            result is zero-padded or cut to it, and only the input it needs
+            is resampled. Defaults to `None` (all of it).
 
     Returns:
-        float32 `Tensor` of shape `(..., ceil(samples * rate_out / rate_in))`.
+        float32 `Tensor` of shape `(..., ceil(samples * rate_out / rate_in))`,
+        or `(..., output_length)`.
 
     Raises:
-        ValueError: if a rate given as a Python number is not a positive
-            integer.
+        ValueError: if a rate given as a Python number, or `output_length`,
+            is not a positive integer.
 
     Example:
 
     ```python
     waveform_16k = keras_transfer.data.resample(waveform_44k, 44100, 16000)
+    one_second = keras_transfer.data.resample(
+        waveform_44k, 44100, 16000, output_length=16000)
     ```
     """
     waveform = tf.cast(tf.convert_to_tensor(waveform), tf.float32)
+    if output_length is not None:
+        _check_rate("output_length", output_length)
+        keep = input_samples_needed(output_length, rate_in, rate_out)
+        waveform = waveform[..., :keep]
+        return pad_or_trim(resample(waveform, rate_in, rate_out), output_length)
     static = not tf.is_tensor(rate_in) and not tf.is_tensor(rate_out)
     if static:
         _check_rate("rate_in", rate_in)
@@ -318,6 +382,37 @@ def resample(waveform, rate_in, rate_out):
         lambda: waveform,
         lambda: _resample_gather(waveform, rate_in, rate_out),
     )
+
+
+def input_samples_needed(output_length, rate_in, rate_out):
+    """How many input samples the first `output_length` resampled ones use.
+
+    Output sample `n` of `resample` lies at input time
+    `t = n * rate_in / rate_out` and reads the input samples within the
+    filter's half width `w` of it, the last one at `floor(t) + w`. So the
+    first `output_length` outputs depend on the first
+    `floor((output_length - 1) * rate_in / rate_out) + w + 1` input samples
+    only; one more is kept as a margin against rounding of `w` (samples
+    beyond the filter's reach get zero weight, so extra ones change
+    nothing). With equal rates it is `output_length`.
+
+    Args:
+        output_length: int or int scalar `Tensor`. Output samples wanted.
+        rate_in: int or int scalar `Tensor`. The input sample rate.
+        rate_out: int or int scalar `Tensor`. The output sample rate.
+
+    Returns:
+        int32 scalar `Tensor`.
+    """
+    rate_in = tf.cast(rate_in, tf.int64)
+    rate_out = tf.cast(rate_out, tf.int64)
+    last = (tf.cast(output_length, tf.int64) - 1) * rate_in // rate_out
+    needed = tf.where(
+        tf.equal(rate_in, rate_out),
+        tf.cast(output_length, tf.int64),
+        last + _gather_half_width(rate_in, rate_out) + 2,
+    )
+    return tf.cast(tf.minimum(needed, tf.int32.max), tf.int32)
 
 
 def _check_rate(name, value):
@@ -397,30 +492,49 @@ def _resample_polyphase(waveform, up, down):
     return result
 
 
-def _resample_gather(waveform, rate_in, rate_out):
-    """Dynamic-rate resampling with the same filter, by gathering taps."""
+def _gather_half_width(rate_in, rate_out):
+    """`_half_width` for int64 tensor rates, as `_resample_gather` uses it."""
     ratio = tf.cast(rate_out, tf.float64) / tf.cast(rate_in, tf.float64)
     cutoff = tf.minimum(tf.constant(1.0, tf.float64), ratio) * ROLLOFF
-    width = tf.math.ceil(ZERO_CROSSINGS / cutoff)
-    width_i = tf.cast(width, tf.int64)
+    return tf.cast(tf.math.ceil(ZERO_CROSSINGS / cutoff), tf.int64)
+
+
+def _resample_gather(waveform, rate_in, rate_out):
+    """Dynamic-rate resampling with the same filter, one tap at a time.
+
+    Each of the `2 * width + 1` taps gathers one input sample per output
+    sample, so no tensor is bigger than `(batch, n_out)`: a hostile rate
+    ratio (many taps) costs time, not memory.
+    """
+    ratio = tf.cast(rate_out, tf.float64) / tf.cast(rate_in, tf.float64)
+    cutoff = tf.minimum(tf.constant(1.0, tf.float64), ratio) * ROLLOFF
+    width_i = _gather_half_width(rate_in, rate_out)
+    width = tf.cast(width_i, tf.float64)
 
     shape = tf.shape(waveform)
     n_in = tf.cast(shape[-1], tf.int64)
     n_out = (n_in * rate_out + rate_in - 1) // rate_in
     n = tf.range(n_out, dtype=tf.int64)
-    # Exact integer position of each output sample on the input grid.
+    # Exact integer position of each output sample on the input grid. Its
+    # fractional part takes only `rate_out / gcd(rate_in, rate_out)` values
+    # (the polyphase branches), so the filter is evaluated once per branch.
     base = (n * rate_in) // rate_out
-    frac = tf.cast((n * rate_in) % rate_out, tf.float64) / tf.cast(
-        rate_out, tf.float64
-    )
-    k = tf.range(-width_i, width_i + 1, dtype=tf.int64)
-    index = base[:, None] + k[None, :]  # [n_out, taps]
-    distance = tf.cast(k, tf.float64)[None, :] - frac[:, None]
-    weights = tf.cast(_kernel(distance, cutoff, width), tf.float32)
+    phases, branch = tf.unique((n * rate_in) % rate_out)
+    frac = tf.cast(phases, tf.float64) / tf.cast(rate_out, tf.float64)
 
     flat = tf.reshape(waveform, [-1, shape[-1]])
     flat = tf.pad(flat, [[0, 0], [width_i, width_i]])
-    taps = tf.gather(flat, index + width_i, axis=1)  # [batch, n_out, taps]
-    out = tf.reduce_sum(taps * weights[None], axis=-1)
+
+    def add_tap(k, total):
+        weights = _kernel(tf.cast(k, tf.float64) - frac, cutoff, width)
+        weights = tf.gather(tf.cast(weights, tf.float32), branch)  # [n_out]
+        taps = tf.gather(flat, base + k + width_i, axis=1)  # [batch, n_out]
+        return k + 1, total + taps * weights[None]
+
+    total = tf.zeros([tf.shape(flat)[0], tf.cast(n_out, tf.int32)], tf.float32)
+    _, out = tf.while_loop(
+        lambda k, _: k <= width_i, add_tap, (-width_i, total),
+        parallel_iterations=1,
+    )
     out_shape = tf.concat([shape[:-1], [tf.cast(n_out, tf.int32)]], 0)
     return tf.reshape(out, out_shape)

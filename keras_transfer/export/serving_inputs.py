@@ -16,16 +16,35 @@ equals the one made in Python on the same file:
 - audio: `keras_transfer.data.decode_wav` (16-bit PCM, averaged to mono),
   `keras_transfer.data.resample` to the training rate and
   `keras_transfer.data.pad_or_trim` to the clip length, as
-  `keras_transfer.data.from_directory(..., "audio")` does.
+  `keras_transfer.data.from_directory(..., "audio")` does. The input is cut
+  to the samples the clip needs before it is resampled (the result is the
+  same), so the cost of a request does not depend on the file's length or
+  rate.
 - text: strings are passed through unchanged.
+
+Limits on one audio instance, checked before any allocation that scales with
+them (a WAV header is 44 bytes; what it declares must not decide how much
+memory a request takes):
+
+- at most `MAX_AUDIO_BYTES` (16 MiB: 8.7 min of 16 kHz mono, 87 s of 48 kHz
+  stereo; decoding takes about 4 bytes of memory per byte of WAV);
+- a sample rate from `MIN_SAMPLE_RATE` (8 kHz, telephone audio, the lowest
+  rate speech models are trained at) to `MAX_SAMPLE_RATE` (192 kHz, the
+  highest rate of studio audio); a rate outside cannot come from a
+  microphone a model was trained on, and a very low one would turn a few
+  bytes into a long resampled signal;
+- for models without a clip length (the whole file is the input), at most
+  `MAX_UNCLIPPED_SECONDS` (60 s).
 """
 
 import numpy as np
 import tensorflow as tf
 
 from keras_transfer.data.audio import decode_wav
+from keras_transfer.data.audio import escape_bytes
 from keras_transfer.data.audio import pad_or_trim
 from keras_transfer.data.audio import resample
+from keras_transfer.data.audio import riff_header
 
 MODALITIES = ("image", "text", "audio")
 
@@ -55,14 +74,47 @@ _IMAGE_SIGNATURES = (
 
 SAMPLE_TEXT = "A short sample sentence to warm up the model."
 
+# Limits on one audio instance (see the module docstring).
+MIN_SAMPLE_RATE = 8000
+MAX_SAMPLE_RATE = 192000
+MAX_AUDIO_BYTES = 16 * 2**20
+MAX_UNCLIPPED_SECONDS = 60
 
-def _assert_each(condition, input_name, problem, values=None):
-    """An `Assert` op that fails naming the indices where `condition` is False."""
-    bad = tf.where(tf.logical_not(condition))[:, 0]
+# A text made only of these (Unicode spaces, line/paragraph separators,
+# control characters including NUL, and invisible format characters such as
+# U+200B or a byte-order mark) carries nothing: it is an empty text.
+_EMPTY_TEXT = r"[\p{Z}\p{Cc}\p{Cf}\s]*"
+
+
+def _assert_each(condition, input_name, problem, values=None, indices=None,
+                 details=()):
+    """An `Assert` op that fails naming the instances where `condition` is False.
+
+    The one way every check of a request reports its bad instances.
+
+    Args:
+        condition: bool `Tensor`, one value per instance.
+        input_name: str. The signature input.
+        problem: str. What is wrong, and what to send instead.
+        values: string `Tensor` shaped like `condition`. When set, the first
+            bytes of the first bad instance are quoted (escaped, so any bytes
+            make a valid message).
+        indices: int `Tensor` shaped like `condition`. The instance indices,
+            when `condition` covers part of the batch (one instance inside
+            `tf.map_fn`). Defaults to `0, 1, ...`.
+        details: list of strings or `Tensor`s appended to the message.
+    """
+    condition = tf.reshape(condition, [-1])
+    if indices is None:
+        indices = tf.range(tf.size(condition, out_type=tf.int64))
+    bad = tf.boolean_mask(tf.reshape(tf.cast(indices, tf.int64), [-1]),
+                          tf.logical_not(condition))
     data = [f"Invalid `{input_name}`: {problem} Bad instance index(es):", bad]
     if values is not None:
-        data += ["First bytes of the first bad instance:",
-                 tf.strings.substr(tf.gather(values, bad[:1]), 0, 16)]
+        first = tf.boolean_mask(tf.reshape(values, [-1]),
+                                tf.logical_not(condition))[:1]
+        data += ["First bytes of the first bad instance:", escape_bytes(first)]
+    data += list(details)
     return tf.debugging.Assert(tf.reduce_all(condition), data, summarize=16)
 
 
@@ -76,12 +128,84 @@ def _check_batch(values, input_name):
 
 def _check_not_empty(values, input_name, what):
     if what == "text":
-        lengths = tf.strings.length(tf.strings.strip(values))
-        problem = "empty text (an empty string or only whitespace); send the text."
+        empty = tf.strings.regex_full_match(values, _EMPTY_TEXT)
+        problem = (
+            "empty text (an empty string or only whitespace, control, NUL or "
+            "invisible format characters); send the text."
+        )
     else:
-        lengths = tf.strings.length(values)
+        empty = tf.equal(tf.strings.length(values), 0)
         problem = f"empty {what} (an empty string); send the {what}."
-    return _assert_each(lengths > 0, input_name, problem)
+    return _assert_each(tf.logical_not(empty), input_name, problem)
+
+
+def _wav_format(values):
+    """Format tag, sample rate and bits per sample of WAV files, from bytes 12..36.
+
+    `tf.audio.decode_wav` reads only files whose `fmt ` chunk follows the
+    RIFF header (`standard`); this is where nearly every writer puts it.
+    """
+    head = tf.strings.substr(
+        tf.strings.join([tf.strings.substr(values, 12, 24),
+                         tf.constant(b"\x00" * 24)]), 0, 24)
+    standard = tf.equal(tf.strings.substr(head, 0, 4), "fmt ")
+    raw = tf.cast(tf.io.decode_raw(head, tf.uint8), tf.int64)
+
+    def little_endian(start, size):
+        return sum(raw[..., start + i] * (1 << (8 * i)) for i in range(size))
+
+    return standard, little_endian(8, 2), little_endian(12, 4), little_endian(22, 2)
+
+
+def _check_wav_headers(audio_bytes, input_name):
+    """Size, RIFF header, truncation, format and rate of every WAV file, by index."""
+    is_riff, declared, length = riff_header(audio_bytes)
+    checks = [
+        _assert_each(
+            length <= MAX_AUDIO_BYTES, input_name,
+            f"WAV file larger than {MAX_AUDIO_BYTES} bytes (16 MiB); send a "
+            "shorter clip.",
+        ),
+        _assert_each(
+            is_riff, input_name,
+            "Not a WAV file: the bytes do not start with a RIFF/WAVE header; "
+            "send a 16-bit PCM WAV file, base64-encoded as {\"b64\": ...} in "
+            "REST requests.", audio_bytes,
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        truncated = declared > length
+        checks.append(_assert_each(
+            tf.logical_not(truncated), input_name,
+            "Truncated WAV file (or one whose streaming encoder never filled "
+            "in its length); send the whole file.",
+            details=["Its RIFF header declares (bytes)",
+                     tf.boolean_mask(declared, truncated)[:1],
+                     "but only (bytes) are present:",
+                     tf.boolean_mask(length, truncated)[:1]],
+        ))
+        standard, tag, rate, bits = _wav_format(audio_bytes)
+        checks.append(_assert_each(
+            standard, input_name,
+            "its first chunk is not `fmt ` (TensorFlow's WAV decoder reads "
+            "the format chunk only right after the RIFF header); rewrite "
+            "the file, e.g. `sox in.wav out.wav`.", audio_bytes,
+        ))
+    with tf.control_dependencies(checks):
+        checks.append(_assert_each(
+            tf.logical_and(tf.equal(tag, 1), tf.equal(bits, 16)), input_name,
+            "not a 16-bit PCM WAV file (format tag 1, 16 bits per sample); "
+            "re-encode it, e.g. `ffmpeg -i in.wav -acodec pcm_s16le out.wav`.",
+        ))
+        in_range = tf.logical_and(rate >= MIN_SAMPLE_RATE, rate <= MAX_SAMPLE_RATE)
+        checks.append(_assert_each(
+            in_range, input_name,
+            f"WAV sample rate out of range; the accepted rates are "
+            f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz.",
+            details=["Sample rate (Hz) of the first bad instance:",
+                     tf.boolean_mask(rate, tf.logical_not(in_range))[:1]],
+        ))
+    return checks
 
 
 def _is_known_image(values):
@@ -120,7 +244,16 @@ def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
     Raises:
         tf.errors.InvalidArgumentError: at run time, for a request without
             instances, an empty string, bytes that are not an image, or a
-            truncated/corrupt image.
+            truncated/corrupt image. The message names the index of the bad
+            instance, except for errors raised by the image decoder itself
+            (`Invalid JPEG data`, `Invalid PNG data`), which TensorFlow
+            cannot annotate.
+
+    A JPEG whose compressed data is damaged but complete (for example a span
+    of zeroed bytes) decodes, with a libjpeg warning in the server log and
+    gray or smeared blocks where the data was lost: TensorFlow's decoder, so
+    training (`keras.utils.image_dataset_from_directory`), and browsers
+    treat it as recoverable, and serving does the same.
     """
     name = RAW_INPUT_NAMES["image"]
     image_bytes = _with_checks(
@@ -152,12 +285,22 @@ def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
 def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True):
     """Decodes a batch of WAV files into mono float32 waveforms in [-1, 1].
 
+    Every check that can be made on the header (size, RIFF/WAVE magic,
+    truncation, chunk layout, 16-bit PCM, sample rate) runs on the whole
+    batch before any file is decoded, and names the bad instance's index.
+    With a clip length, each waveform is cut to the samples its clip needs
+    before resampling, so memory and time per instance are bounded by the
+    clip length and `MAX_AUDIO_BYTES`, whatever the header declares.
+
     Args:
-        audio_bytes: string `Tensor` of shape `(batch,)`. 16-bit PCM WAV files.
+        audio_bytes: string `Tensor` of shape `(batch,)`. 16-bit PCM WAV
+            files of at most `MAX_AUDIO_BYTES` bytes, at `MIN_SAMPLE_RATE` to
+            `MAX_SAMPLE_RATE` Hz.
         sample_rate: int. The rate the model was trained at (Hz).
         clip_length: int. Waveforms are zero-padded or cut to this many
-            samples. Defaults to `None`: each waveform keeps its length and
-            the batch is zero-padded to its longest waveform.
+            samples. Defaults to `None`: each waveform keeps its length (at
+            most `MAX_UNCLIPPED_SECONDS`) and the batch is zero-padded to its
+            longest waveform.
         resample_audio: bool. If True, files at another rate are resampled to
             `sample_rate`; if False they are rejected. Defaults to `True`.
 
@@ -166,53 +309,78 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
 
     Raises:
         tf.errors.InvalidArgumentError: at run time, for a request without
-            instances, an empty string, bytes that are not a WAV file, a
-            truncated WAV file, a WAV file that is not 16-bit PCM, a WAV file
-            with no samples, or (with `resample_audio=False`) a WAV file at
-            another sample rate.
+            instances, an empty string, a file over `MAX_AUDIO_BYTES`, bytes
+            that are not a WAV file, a truncated WAV file, a WAV file that is
+            not 16-bit PCM, a sample rate outside `MIN_SAMPLE_RATE` to
+            `MAX_SAMPLE_RATE`, a WAV file with no samples, one longer than
+            `MAX_UNCLIPPED_SECONDS` (without a clip length), or (with
+            `resample_audio=False`) a WAV file at another sample rate. The
+            message names the index of the bad instance.
     """
     name = RAW_INPUT_NAMES["audio"]
     audio_bytes = _with_checks(
         [_check_batch(audio_bytes, name), _check_not_empty(audio_bytes, name, "audio")],
         audio_bytes,
     )
-    expected = None if resample_audio else sample_rate
+    audio_bytes = _with_checks(
+        _check_wav_headers(audio_bytes, name), audio_bytes
+    )
 
     def decode_one(args):
         index, data = args
-        waveform, rate = decode_wav(data, expected_sample_rate=expected)
-        check = tf.debugging.Assert(
-            tf.size(waveform) > 0,
-            [f"Invalid `{name}`: the WAV file holds no samples. Bad instance "
-             "index:", index],
-        )
-        with tf.control_dependencies([check]):
+        waveform, rate = decode_wav(data)
+        checks = [_assert_each(tf.size(waveform) > 0, name,
+                               "the WAV file holds no samples.", indices=index)]
+        if not resample_audio:
+            checks.append(_assert_each(
+                tf.equal(rate, sample_rate), name,
+                "the model was exported with resample_audio=False and takes "
+                f"WAV files at {sample_rate} Hz only.", indices=index,
+                details=["WAV file has sample rate (Hz)", rate,
+                         f"but expected_sample_rate={sample_rate} was required."],
+            ))
+        if clip_length is None:
+            checks.append(_assert_each(
+                tf.size(waveform, out_type=tf.int64)
+                <= MAX_UNCLIPPED_SECONDS * tf.cast(rate, tf.int64),
+                name, f"WAV file longer than {MAX_UNCLIPPED_SECONDS} s (the "
+                "most a model without a clip length is served); send a "
+                "shorter clip.", indices=index,
+            ))
+        with tf.control_dependencies(checks):
             waveform = tf.identity(waveform)
         if resample_audio:
-            waveform = resample(waveform, rate, sample_rate)
+            return resample(waveform, rate, sample_rate, output_length=clip_length)
         if clip_length is not None:
             waveform = pad_or_trim(waveform, clip_length)
         return waveform
 
     elems = (tf.range(tf.size(audio_bytes, out_type=tf.int64)), audio_bytes)
+    # One instance at a time: a request's memory is that of its largest
+    # instance, not of ten at once.
     if clip_length is not None:
         return tf.map_fn(
-            decode_one, elems,
+            decode_one, elems, parallel_iterations=1,
             fn_output_signature=tf.TensorSpec([clip_length], tf.float32),
         )
     ragged = tf.map_fn(
-        decode_one, elems,
+        decode_one, elems, parallel_iterations=1,
         fn_output_signature=tf.RaggedTensorSpec([None], tf.float32, ragged_rank=0),
     )
     return ragged.to_tensor()
 
 
 def check_text(text):
-    """Returns `text` after checking that no string is empty or whitespace.
+    """Returns `text` after checking that no string is empty.
+
+    A string made only of Unicode whitespace, control characters (NUL
+    included) or invisible format characters (U+200B, a byte-order mark)
+    counts as empty. Invalid UTF-8 is not empty: it is passed to the model's
+    preprocessing as in Python.
 
     Raises:
-        tf.errors.InvalidArgumentError: at run time, for an empty (or
-            whitespace-only) string, or a request without instances.
+        tf.errors.InvalidArgumentError: at run time, for an empty string, or
+            a request without instances. The message names the bad index.
     """
     name = RAW_INPUT_NAMES["text"]
     checks = [_check_batch(text, name), _check_not_empty(text, name, "text")]

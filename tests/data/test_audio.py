@@ -7,6 +7,8 @@ import pytest
 import tensorflow as tf
 
 from keras_transfer.data.audio import decode_wav
+from keras_transfer.data.audio import escape_bytes
+from keras_transfer.data.audio import input_samples_needed
 from keras_transfer.data.audio import inspect_wav
 from keras_transfer.data.audio import pad_or_trim
 from keras_transfer.data.audio import resample
@@ -164,3 +166,63 @@ def test_pad_or_trim():
     assert pad_or_trim(x, 3).shape == (2, 3)
     padded = pad_or_trim(x, 7).numpy()
     np.testing.assert_array_equal(padded[0], [1, 1, 1, 1, 1, 0, 0])
+
+
+@pytest.mark.parametrize(
+    "rate_in,rate_out,n_in",
+    [(8000, 16000, 24000), (44100, 16000, 90000), (191999, 16000, 60000),
+     (16001, 16000, 40000), (22050, 16000, 3000), (16000, 16000, 20000)],
+)
+def test_trimmed_then_resampled_equals_resampled_then_trimmed(rate_in, rate_out, n_in):
+    # A hostile or long file is cut to what the clip needs before resampling;
+    # the kept window must not change (tensor rates: the serving path).
+    length = 16000
+    x = np.random.default_rng(2).uniform(-1, 1, n_in).astype(np.float32)
+    for r_in, r_out in ((rate_in, rate_out),
+                        (tf.constant(rate_in), tf.constant(rate_out))):
+        want = pad_or_trim(resample(x, r_in, r_out), length).numpy()
+        got = resample(x, r_in, r_out, output_length=length).numpy()
+        assert got.shape == (length,)
+        np.testing.assert_allclose(got, want, atol=1e-5, rtol=0)
+    # Only the samples the window reads are kept, not the whole file.
+    keep = int(input_samples_needed(length, rate_in, rate_out))
+    assert keep < n_in or n_in * rate_out < length * rate_in
+    if rate_in == rate_out:
+        assert keep == length
+
+
+def test_input_samples_needed_is_the_filter_reach():
+    # Output 15999 sits at input 15999 * 44100 / 16000 = 44097.2; the filter
+    # reaches 47 samples (ceil(16 / (0.95 * 16000 / 44100))) on each side,
+    # plus one sample of margin.
+    assert int(input_samples_needed(16000, 44100, 16000)) == 44097 + 47 + 2
+    assert int(input_samples_needed(16000, 8000, 16000)) == 7999 + 17 + 2
+    # Changing any sample past the cut leaves the window unchanged.
+    x = np.random.default_rng(3).uniform(-1, 1, 60000).astype(np.float32)
+    y = x.copy()
+    y[44097 + 47 + 1:] = 1.0
+    rates = (tf.constant(44100), tf.constant(16000))
+    np.testing.assert_array_equal(
+        resample(x, *rates, output_length=16000).numpy(),
+        resample(y, *rates, output_length=16000).numpy())
+    with pytest.raises(ValueError, match=r"Received: output_length=0"):
+        resample(x, 44100, 16000, output_length=0)
+
+
+def test_escape_bytes_makes_any_upload_printable():
+    out = escape_bytes(tf.constant([b"\xff\xd8\x00\\ok", b"", b"RIFF1234WAVEfmt xyz"]))
+    assert out.numpy().tolist() == [
+        b"\\xff\\xd8\\x00\\x5cok", b"", b"RIFF1234WAVEfmt "]
+    assert escape_bytes(b"\x80abc", length=2).numpy() == b"\\x80a"
+
+
+def test_not_a_wav_with_high_bytes_is_an_invalid_argument_error():
+    # Before: the raw bytes went into the message, and building the
+    # exception raised UnicodeDecodeError (graph mode, as in tf.data).
+    @tf.function
+    def decode(contents):
+        return decode_wav(contents)
+
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"Not a WAV file.*\\\\xff\\\\xfeID3"):
+        decode(tf.constant(b"\xff\xfeID3 \x80\x81 not audio"))

@@ -281,6 +281,19 @@ class ExportForServingTest(TestCase):
         want = self.predict("audio", tiny.decode_audio_like_training(wav8k)[None])
         self.assertAllClose(got["probabilities"], want, atol=1e-5, rtol=0)
 
+    def test_long_files_are_cut_before_resampling_and_match_training(self):
+        # The served input is cut to what the 800-sample clip needs before it
+        # is resampled; predictions equal resampling the whole file, as
+        # training does (before: the whole file was resampled first).
+        wavs = [tiny.wav_bytes(3.0, 8000, seed=5), tiny.wav_bytes(2.0, 44100, seed=6),
+                tiny.wav_bytes(1.0, 191999, seed=7)]
+        got = self.serving("audio")(audio_bytes=tf.constant(wavs))["probabilities"]
+        want = self.predict("audio", np.stack(
+            [tiny.decode_audio_like_training(w) for w in wavs]))
+        self.assertAllClose(got, want, atol=1e-5, rtol=0)
+        self.assert_invalid("audio", [wavs[0], tiny.wav_bytes(0.1, 192001)],
+                            r"sample rate out of range.*\] \[1\].*\[192001\]")
+
     def test_variable_length_model_with_strict_sample_rate(self):
         model = tiny.audio_classifier(self.temp_dir(), clip_length=None)
         path = export_for_serving(model, os.path.join(self.temp_dir(), "strict"),
