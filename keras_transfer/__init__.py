@@ -12,6 +12,8 @@ if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-transfer":
     # The command line: keep TensorFlow's C++ start-up chatter out of the output.
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_transfer import data
+from keras_transfer.api_export import custom_objects
 from keras_transfer.backbones.conversion import backbone_path
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
 from keras_transfer.backbones.registry import get_backbone

@@ -28,3 +28,12 @@ def test_resolver_rejects_missing_names():
     assert build.resolve(".HubBackbone")
     assert build.resolve(".data.load_dataset")
     assert not build.resolve(".NoSuchThing")
+
+
+def test_api_reference_has_a_data_section():
+    text = _build_api().render()
+    section = text[text.index("## `keras_transfer.data`\n"):]
+    for name in ("from_arrays", "from_directory", "load_dataset", "ArraySplit", "DATASETS"):
+        assert f"### `keras_transfer.data.{name}`" in section, name
+    assert "`dict` constant with keys `fashion_mnist`" in section
+    assert "## `keras_transfer.custom_objects`" in text

@@ -15,7 +15,7 @@ from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOpt
 from keras_transfer.utils.messages import say
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.DiscriminativeLR")
 class DiscriminativeLR(keras.callbacks.Callback):
     """Gives each layer group its own learning rate, inside a plain `model.fit`.
 

@@ -12,7 +12,7 @@ from keras_transfer.api_export import keras_transfer_export
 RULES = ("valley", "steepest", "minimum")
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.LRFinder")
 class LRFinder(keras.callbacks.Callback):
     """Sweeps the learning rate exponentially and records the loss.
 

@@ -13,7 +13,7 @@ from keras_transfer.utils.messages import say
 _UNITS = ("epoch", "step")
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.ProgressiveUnfreezing")
 class ProgressiveUnfreezing(keras.callbacks.Callback):
     """Unfreezes a model's layer groups one at a time, from the top down.
 

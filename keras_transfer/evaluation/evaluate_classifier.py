@@ -10,7 +10,8 @@ _SUM_TOLERANCE = 1e-3
 _CALIBRATION_BINS = 10
 
 
-@keras_transfer_export
+@keras_transfer_export(["keras_transfer.evaluate_classifier",
+                        "keras_transfer.evaluation.evaluate_classifier"])
 def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, top_k_worst=8):
     """Computes a classifier's metrics and error analysis from its probabilities.
 

@@ -12,7 +12,8 @@ from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 _SUM_TOLERANCE = 1e-3
 
 
-@keras_transfer_export
+@keras_transfer_export(["keras_transfer.predict_and_evaluate",
+                        "keras_transfer.evaluation.predict_and_evaluate"])
 def predict_and_evaluate(model, data, class_names=None, from_logits=None, batch_size=32,
                          top_k_worst=8):
     """Predicts on labelled data and returns `keras_transfer.evaluate_classifier`'s dict.

@@ -7,7 +7,7 @@ import keras
 from keras_transfer.api_export import keras_transfer_export
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.ClassificationHead")
 class ClassificationHead(keras.layers.Layer):
     """Optional dropout followed by a Dense layer that always outputs float32.
 

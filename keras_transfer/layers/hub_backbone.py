@@ -14,7 +14,7 @@ from keras_transfer.groups.layer_group import LayerGroup
 from keras_transfer.groups.naming import clean_name, group_names
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.HubBackbone")
 class HubBackbone(keras.layers.Layer):
     """Wraps a TF2 SavedModel in TF Hub format as a Keras 3 layer.
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 from keras_transfer.api_export import keras_transfer_export
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.TrimPadding")
 class TrimPadding(keras.layers.Layer):
     """Cuts a dict of `[batch, seq_length]` token inputs to the batch's longest sequence.
 

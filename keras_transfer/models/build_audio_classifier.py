@@ -9,7 +9,7 @@ from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.build_audio_classifier")
 def build_audio_classifier(
     backbone,
     num_classes,

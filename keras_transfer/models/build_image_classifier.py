@@ -9,7 +9,7 @@ from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.build_image_classifier")
 def build_image_classifier(
     backbone,
     num_classes,

@@ -7,7 +7,7 @@ from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.build_sentence_similarity_model")
 def build_sentence_similarity_model(
     backbone,
     num_classes=None,

@@ -10,7 +10,7 @@ BERT_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 IGNORE_LABEL = -1
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.build_token_classifier")
 def build_token_classifier(
     backbone,
     num_tags,

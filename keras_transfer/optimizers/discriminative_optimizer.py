@@ -8,7 +8,7 @@ from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.groups.naming import compile_group_patterns, match_group, warn_empty_groups
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.DiscriminativeOptimizer")
 class DiscriminativeOptimizer(keras.optimizers.MultiOptimizer):
     """One copy of a base optimizer per layer group, each at its own learning rate.
 

@@ -8,7 +8,8 @@ from keras_transfer.report import common
 _NAME_LIMIT = 24
 
 
-@keras_transfer_export
+@keras_transfer_export(["keras_transfer.build_confusion_matrix_figure",
+                        "keras_transfer.report.build_confusion_matrix_figure"])
 def build_confusion_matrix_figure(evaluation, max_classes=40):
     """Draws `evaluation["confusion_matrix"]` normalized by true class.
 

@@ -10,7 +10,8 @@ STAGE_SPAN_GID = "stage-span"
 STAGE_BOUNDARY_GID = "stage-boundary"
 
 
-@keras_transfer_export
+@keras_transfer_export(["keras_transfer.build_learning_curves_figure",
+                        "keras_transfer.report.build_learning_curves_figure"])
 def build_learning_curves_figure(history, stages=None, group_learning_rates=None):
     """Draws the learning curves of a fine-tuning run as a matplotlib Figure.
 

@@ -10,7 +10,8 @@ _METRICS = (("precision", "Precision", "tab:blue"), ("recall", "Recall", "tab:or
             ("f1", "F1", "tab:green"))
 
 
-@keras_transfer_export
+@keras_transfer_export(["keras_transfer.build_per_class_figure",
+                        "keras_transfer.report.build_per_class_figure"])
 def build_per_class_figure(evaluation, max_classes=50):
     """Draws each class's precision, recall and F1 as horizontal bars.
 

@@ -30,7 +30,8 @@ _SUMMARY_METRICS = (
 )
 
 
-@keras_transfer_export
+@keras_transfer_export(["keras_transfer.write_report",
+                        "keras_transfer.report.write_report"])
 def write_report(run_dir, history, evaluation, stages=None, group_learning_rates=None,
                  title="Training report", extra=None):
     """Writes `report.md` and its figures into `run_dir`.

@@ -11,7 +11,7 @@ from keras_transfer.api_export import keras_transfer_export
 WARMUPS = ("cosine", "linear")
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.OneCycle")
 class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     """One cycle: warm up to a peak rate, then anneal with a cosine.
 

@@ -9,7 +9,7 @@ from keras import ops
 from keras_transfer.api_export import keras_transfer_export
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.ScaledSchedule")
 class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
     """Another schedule, multiplied by a constant.
 

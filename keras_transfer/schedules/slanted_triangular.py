@@ -9,7 +9,7 @@ from keras import ops
 from keras_transfer.api_export import keras_transfer_export
 
 
-@keras_transfer_export
+@keras_transfer_export("keras_transfer.SlantedTriangular")
 class SlantedTriangular(keras.optimizers.schedules.LearningRateSchedule):
     """Slanted triangular learning rates (ULMFiT, Howard & Ruder 2018, eq. 3).
 
