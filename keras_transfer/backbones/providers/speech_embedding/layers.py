@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.backbones.providers.speech_embedding.config import (
     FFT_LENGTH, HOP_LENGTH, NUM_MEL_BINS, SAMPLE_RATE)
 
@@ -14,7 +13,7 @@ _LEAKY_SLOPE = 0.2
 _ACTIVATION_FLOOR = -0.4
 
 
-@keras_transfer_export
+@keras.saving.register_keras_serializable(package="keras_transfer")
 class MelSpectrogram(keras.layers.Layer):
     """Log-mel spectrogram of speech_embedding (openWakeWord's front end).
 
@@ -163,7 +162,7 @@ class MelSpectrogram(keras.layers.Layer):
         return config
 
 
-@keras_transfer_export
+@keras.saving.register_keras_serializable(package="keras_transfer")
 class FlooredLeakyReLU(keras.layers.Layer):
     """Leaky ReLU followed by a lower bound, `max(leaky_relu(x), floor)`.
 

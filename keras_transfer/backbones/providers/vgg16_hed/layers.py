@@ -3,10 +3,8 @@
 import keras
 import tensorflow as tf
 
-from keras_transfer.api_export import keras_transfer_export
 
-
-@keras_transfer_export
+@keras.saving.register_keras_serializable(package="keras_transfer")
 class SideOutputResize(keras.layers.Layer):
     """Resizes a HED side output bilinearly to the size of a reference map.
 
