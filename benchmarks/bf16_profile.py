@@ -42,7 +42,7 @@ from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 import harness  # noqa: E402
 import precision_speed  # noqa: E402
 from keras_transfer.backbones.hub_format import save_hub_savedmodel  # noqa: E402
-from keras_transfer.backbones.providers import minilm  # noqa: E402
+from keras_transfer.backbones.providers.minilm import model as minilm  # noqa: E402
 from keras_transfer.layers.hub_backbone import HubBackbone  # noqa: E402
 
 CATEGORIES = ("matmul", "casts", "dropout RNG", "GELU", "layer norm", "softmax",

@@ -5,7 +5,7 @@ features plus a 10-class softmax, every weight trainable, batch 32 at
 `--image-size` (96) px, Adam, in these variants:
 
 - native: the provider's Keras 3 functional model
-  (`keras_transfer.backbones.providers.efficientnet_lite0.build_model`);
+  (`keras_transfer.backbones.providers.efficientnet_lite0.model.build_model`);
 - native_jit: the same, compiled with `jit_compile=True` (XLA);
 - hub: that model written as a TF Hub-format SavedModel
   (`keras_transfer.save_hub_savedmodel`) and loaded in
@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_transfer.backbones.hub_format import save_hub_savedmodel  # noqa: E402
-from keras_transfer.backbones.providers import efficientnet_lite0  # noqa: E402
+from keras_transfer.backbones.providers.efficientnet_lite0 import model as efficientnet_lite0  # noqa: E402,E501
 from keras_transfer.layers.hub_backbone import HubBackbone  # noqa: E402
 
 BATCH = 32

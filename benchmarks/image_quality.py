@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 import harness  # noqa: E402
 import keras_transfer  # noqa: E402
 from keras_transfer import data  # noqa: E402
-from keras_transfer.backbones.providers import efficientnet_lite0  # noqa: E402
+from keras_transfer.backbones.providers.efficientnet_lite0 import model as efficientnet_lite0  # noqa: E402,E501
 
 logger = logging.getLogger("benchmarks.image_quality")
 

@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_transfer.backbones.hub_format import save_hub_savedmodel  # noqa: E402
-from keras_transfer.backbones.providers import minilm  # noqa: E402
+from keras_transfer.backbones.providers.minilm import model as minilm  # noqa: E402
 from keras_transfer.layers.hub_backbone import HubBackbone  # noqa: E402
 
 BATCH, SEQ = 32, 64

@@ -38,16 +38,22 @@ def test_requirements_file_and_wheel_sha256_pin_the_same_hashes():
 
 
 def test_every_registry_requirement_is_pinned():
-    from keras_transfer.backbones.providers import crepe_tiny
-    from keras_transfer.backbones.providers import efficientnet_lite0
-    from keras_transfer.backbones.providers import minilm
-    from keras_transfer.backbones.providers import speech_embedding
-    from keras_transfer.backbones.providers import vgg16_hed
+    import importlib
+
+    from keras_transfer.backbones.registry import BACKBONES
     from keras_transfer.data.datasets import mnist_5k
     from keras_transfer.data.datasets import rotten_tomatoes
 
-    for module in (crepe_tiny, efficientnet_lite0, minilm, speech_embedding,
-                   vgg16_hed, mnist_5k, rotten_tomatoes):
+    providers = {name: entry for name, entry in BACKBONES.items() if entry["provider"]}
+    assert sorted(providers) == ["efficientnet_lite0", "minilm_l6", "speech_embedding",
+                                 "vgg16_hed"]
+    for name, entry in providers.items():
+        provider = importlib.import_module(entry["provider"])
+        # The package interface conversion.py calls, and the pin it converts from.
+        assert callable(provider.convert) and callable(provider.verify), name
+        assert provider.REQUIREMENT == entry["requirement"], name
+        assert provider.REQUIREMENT in wheels.WHEEL_SHA256, name
+    for module in (mnist_5k, rotten_tomatoes):
         assert module.REQUIREMENT in wheels.WHEEL_SHA256, module.__name__
 
 

