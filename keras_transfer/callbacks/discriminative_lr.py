@@ -3,15 +3,15 @@
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
-from keras_transfer.callbacks.optimizer_setup import (
+from keras_transfer.groups.model_groups import get_layer_groups
+from keras_transfer.optimizers.discriminative import group_multipliers, group_patterns
+from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
+from keras_transfer.optimizers.optimizer_setup import (
     inner_optimizer,
     optimizer_steps,
     replace_optimizer,
     strategy_scope,
 )
-from keras_transfer.groups.model_groups import get_layer_groups
-from keras_transfer.optimizers.discriminative import group_multipliers, group_patterns
-from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
 from keras_transfer.utils.messages import say
 
 
@@ -34,7 +34,11 @@ class DiscriminativeLR(keras.callbacks.Callback):
 
     Args:
         decay: float. Each group below the top trains `decay` times slower
-            than the one above it. Defaults to 2.6 when no other way is given.
+            than the one above it. Defaults to 2.6 (ULMFiT's;
+            `keras_transfer.recipes.defaults.DISCRIMINATIVE_DECAY`) when no
+            other way is given: the callback exists to make the rates differ.
+            `keras_transfer.fine_tune` uses 1.0 (one rate for all groups),
+            which measured better; see docs/concepts.md.
         learning_rates: list of float. Explicit per-group rates, input side
             first (the last one becomes the compiled rate). Defaults to `None`.
         lr_range: `(low, high)` or `slice(low, high)`: rates spread

@@ -8,8 +8,9 @@ import numpy as np
 from keras import ops
 
 from keras_transfer.api_export import keras_transfer_export
-
-RULES = ("valley", "steepest", "minimum")
+from keras_transfer.callbacks import lr_suggestions
+from keras_transfer.callbacks.lr_suggestions import RULES
+from keras_transfer.utils.argument_validation import check_int, check_number, check_one_of
 
 
 @keras_transfer_export("keras_transfer.LRFinder")
@@ -102,15 +103,7 @@ class LRFinder(keras.callbacks.Callback):
         divergence_factor=4.0,
     ):
         super().__init__()
-        if (
-            isinstance(min_learning_rate, bool)
-            or not isinstance(min_learning_rate, numbers.Real)
-            or not 0 < min_learning_rate < math.inf
-        ):
-            raise ValueError(
-                "`min_learning_rate` must be a finite number > 0. "
-                f"Received: min_learning_rate={min_learning_rate!r}"
-            )
+        check_number(min_learning_rate, "min_learning_rate", 0, min_open=True, finite=True)
         if (
             isinstance(max_learning_rate, bool)
             or not isinstance(max_learning_rate, numbers.Real)
@@ -121,31 +114,9 @@ class LRFinder(keras.callbacks.Callback):
                 f"`min_learning_rate`. Received: max_learning_rate="
                 f"{max_learning_rate!r}, min_learning_rate={min_learning_rate!r}"
             )
-        if (
-            isinstance(num_steps, bool)
-            or not isinstance(num_steps, numbers.Integral)
-            or num_steps < 2
-        ):
-            raise ValueError(
-                f"`num_steps` must be an int >= 2. Received: num_steps={num_steps!r}"
-            )
-        if (
-            isinstance(beta, bool)
-            or not isinstance(beta, numbers.Real)
-            or not 0 <= beta < 1
-        ):
-            raise ValueError(
-                f"`beta` must be a number in [0, 1). Received: beta={beta!r}"
-            )
-        if (
-            isinstance(divergence_factor, bool)
-            or not isinstance(divergence_factor, numbers.Real)
-            or not divergence_factor > 1
-        ):
-            raise ValueError(
-                "`divergence_factor` must be a number > 1. "
-                f"Received: divergence_factor={divergence_factor!r}"
-            )
+        check_int(num_steps, "num_steps", minimum=2)
+        check_number(beta, "beta", 0, 1, max_open=True)
+        check_number(divergence_factor, "divergence_factor", 1, min_open=True)
         self.min_learning_rate = float(min_learning_rate)
         self.max_learning_rate = float(max_learning_rate)
         self.num_steps = int(num_steps)
@@ -329,17 +300,8 @@ class LRFinder(keras.callbacks.Callback):
             ValueError: if `rule` is unknown or fewer than 2 steps with a
                 finite loss were recorded.
         """
-        if rule not in RULES:
-            raise ValueError(
-                f"`rule` must be one of {list(RULES)}. Received: rule={rule!r}"
-            )
-        learning_rates, losses = self._curve()
-        if rule == "minimum":
-            return float(learning_rates[np.argmin(losses)] / 10.0)
-        if rule == "steepest":
-            slopes = np.diff(losses) / np.diff(np.log(learning_rates))
-            return float(learning_rates[np.argmin(slopes)])
-        return float(learning_rates[_valley_index(losses)])
+        check_one_of(rule, "rule", RULES)
+        return lr_suggestions.suggest(*self._curve(), rule=rule)
 
     def plot(self, path, rule="valley"):
         """Writes the loss against the learning rate to a PNG file.
@@ -360,36 +322,10 @@ class LRFinder(keras.callbacks.Callback):
             ImportError: if matplotlib is not installed.
             ValueError: as `suggestion`.
         """
-        try:
-            from matplotlib.backends.backend_agg import FigureCanvasAgg
-            from matplotlib.figure import Figure
-        except ImportError as error:
-            raise ImportError(
-                "`LRFinder.plot` needs matplotlib. Install the `report` extra: "
-                "`pip install 'keras-transfer[report]'` (or `pip install "
-                "matplotlib`)."
-            ) from error
-        suggested = self.suggestion(rule)
-        learning_rates, losses = self._curve()
+        from keras_transfer.report.build_lr_finder_figure import build_lr_finder_figure
 
-        figure = Figure(figsize=(6.4, 4.8), dpi=100)
-        FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        axes.plot(learning_rates, losses, color="tab:blue")
-        axes.set_xscale("log")
-        axes.set_xlabel("Learning rate (log scale)")
-        axes.set_ylabel("Smoothed loss")
-        axes.set_title("Learning rate finder")
-        axes.axvline(suggested, color="tab:red", linestyle="--")
-        axes.plot(
-            [suggested],
-            [np.interp(np.log(suggested), np.log(learning_rates), losses)],
-            marker="o",
-            color="tab:red",
-            label=f"{rule}: {suggested:.2e}",
-        )
-        axes.legend()
-        figure.tight_layout()
+        suggested = self.suggestion(rule)
+        figure = build_lr_finder_figure(*self._curve(), suggested, rule)
         figure.savefig(path, format="png")
         return path
 
@@ -425,41 +361,5 @@ class LRFinder(keras.callbacks.Callback):
 
     def _curve(self):
         """The finite part of the records, trimmed as fastai does."""
-        learning_rates = np.asarray(self.learning_rates, dtype="float64")
-        losses = np.asarray(self.losses, dtype="float64")
-        finite = np.isfinite(losses)
-        learning_rates, losses = learning_rates[finite], losses[finite]
-        if len(losses) < 2:
-            raise ValueError(
-                "LRFinder needs at least 2 recorded steps with a finite loss to "
-                f"suggest a learning rate; it has {len(losses)}. Run "
-                "`LRFinder.find(model, data)` or `model.fit(..., "
-                "callbacks=[finder])` first, or lower `max_learning_rate` if "
-                "the loss diverged at once."
-            )
-        start, stop = self.num_steps // 10, len(losses) - 5
-        if stop - start >= 2:
-            learning_rates, losses = learning_rates[start:stop], losses[start:stop]
-        return learning_rates, losses
-
-
-def _valley_index(losses):
-    """Index given by fastai's `valley` suggestion (fastai.callback.schedule).
-
-    `lds[i]` is the length of the longest strictly decreasing subsequence
-    ending at `i`. The bookkeeping of `max_start` follows fastai line for
-    line, so the result matches fastai on the same curve; the index is only
-    clipped at 0.
-    """
-    n = len(losses)
-    max_start, max_end = 0, 0
-    lds = [1] * n
-    for i in range(1, n):
-        for j in range(i):
-            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
-                lds[i] = lds[j] + 1
-            if lds[max_end] < lds[i]:
-                max_end = i
-                max_start = max_end - lds[max_end]
-    sections = (max_end - max_start) / 3
-    return max(max_start + int(sections) + int(sections / 2), 0)
+        return lr_suggestions.trim_curve(self.learning_rates, self.losses,
+                                         skip_start=self.num_steps // 10)

@@ -5,9 +5,10 @@ import os
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
-from keras_transfer.callbacks.optimizer_setup import (
-    ensure_optimizer_covers, restore_training_state)
 from keras_transfer.groups.model_groups import get_layer_groups
+from keras_transfer.optimizers.optimizer_setup import (
+    ensure_optimizer_covers, restore_training_state)
+from keras_transfer.utils.argument_validation import check_int, check_one_of
 from keras_transfer.utils.messages import say
 
 _UNITS = ("epoch", "step")
@@ -84,19 +85,16 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
     def __init__(self, every=1, unfreeze_at=None, unit="epoch", initial_groups=1, groups=None,
                  train_batchnorm=False, verbose=1, resume_from=None):
         super().__init__()
-        if unit not in _UNITS:
-            raise ValueError(f"`unit` must be one of {list(_UNITS)}. Received: unit={unit!r}")
-        if unfreeze_at is None and (not isinstance(every, int) or every < 1):
-            raise ValueError(f"`every` must be an integer >= 1. Received: every={every!r}")
+        check_one_of(unit, "unit", _UNITS)
+        if unfreeze_at is None:
+            check_int(every, "every", minimum=1)
         if unfreeze_at is not None:
             unfreeze_at = [int(x) for x in unfreeze_at]
             if unfreeze_at != sorted(unfreeze_at) or any(x < 0 for x in unfreeze_at):
                 raise ValueError(
                     "`unfreeze_at` must be non-negative and ascending. "
                     f"Received: unfreeze_at={unfreeze_at!r}")
-        if not isinstance(initial_groups, int) or initial_groups < 1:
-            raise ValueError(
-                f"`initial_groups` must be an integer >= 1. Received: initial_groups={initial_groups!r}")
+        check_int(initial_groups, "initial_groups", minimum=1)
         self.every = every
         self.unfreeze_at = unfreeze_at
         self.unit = unit

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 from keras_transfer.cli.errors import UsageError
+from keras_transfer.recipes import defaults as recipe
 
 DESCRIPTION = """\
 Fine-tune pretrained TF Hub-format backbones with Keras 3.
@@ -27,6 +28,11 @@ DEMO_DEFAULTS = dict(backbone="minilm_l6", data="rotten_tomatoes", task="text", 
                      baseline_epochs=20, num_train=2000, num_test=1000)
 
 
+def _rate(value):
+    """A learning rate as people write it: 2e-4, not 0.0002."""
+    return f"{value:.0e}".replace("e-0", "e-")
+
+
 def _add_fit_arguments(parser, demo=False):
     defaults = DEMO_DEFAULTS if demo else {}
     parser.add_argument("--backbone", default=defaults.get("backbone"), required=not demo,
@@ -37,31 +43,34 @@ def _add_fit_arguments(parser, demo=False):
                              "or a folder with one subfolder per class")
     parser.add_argument("--task", choices=["image", "text", "audio"], default=defaults.get("task"),
                         help="modality; inferred for built-in datasets")
-    parser.add_argument("--epochs", type=int, default=defaults.get("epochs", 3),
+    parser.add_argument("--epochs", type=int, default=defaults.get("epochs", recipe.EPOCHS),
                         help="fine-tuning epochs (default: %(default)s)")
-    parser.add_argument("--baseline-epochs", type=int, default=defaults.get("baseline_epochs", 20),
+    parser.add_argument("--baseline-epochs", type=int,
+                        default=defaults.get("baseline_epochs", recipe.BASELINE_EPOCHS),
                         help="epochs of the frozen-backbone head on cached features, trained "
                              "first and reported as the baseline; 0 skips (default: %(default)s)")
     parser.add_argument("--unfreeze", choices=["gradual", "all", "none"], default="gradual",
                         help="gradual: unfreeze the backbone top-down during fine-tuning; "
                              "all: every group at once; none: keep it frozen "
                              "(default: %(default)s)")
-    parser.add_argument("--decay", type=float, default=1.0,
+    parser.add_argument("--decay", type=float, default=recipe.DECAY,
                         help="discriminative LR: each group trains DECAY times slower than the "
                              "one above (default: %(default)s, one rate for all groups: it beat "
                              "1.5 and 2.6 on every offline benchmark, see docs/concepts.md)")
     parser.add_argument("--learning-rate", type=float, default=None,
-                        help="peak learning rate of the head (default: 2e-4 for text, 1e-3 "
-                             "otherwise)")
+                        help=f"peak learning rate of the head (default: "
+                             f"{_rate(recipe.TEXT_LEARNING_RATE)} for text, "
+                             f"{_rate(recipe.HEAD_LEARNING_RATE)} otherwise)")
     parser.add_argument("--schedule", choices=["slanted_triangular", "one_cycle", "constant"],
-                        default="slanted_triangular", help="(default: %(default)s)")
+                        default=recipe.SCHEDULE, help="(default: %(default)s)")
     parser.add_argument("--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
                         default=defaults.get("precision"),
                         help="compute precision (default: %(default)s = float32)")
     parser.add_argument("--strategy", default="auto",
                         choices=["auto", "default", "one_device", "mirrored", "multi_worker", "tpu"],
                         help="tf.distribute strategy (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=32, help="(default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=recipe.BATCH_SIZE,
+                        help="(default: %(default)s)")
     parser.add_argument("--num-train", type=int, default=defaults.get("num_train"),
                         help="training examples to use from a built-in dataset")
     parser.add_argument("--num-test", type=int, default=defaults.get("num_test"),

@@ -8,6 +8,7 @@ from pathlib import Path
 from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
+from keras_transfer.recipes import defaults
 from keras_transfer.utils.messages import say
 
 
@@ -19,7 +20,8 @@ def _fit_config(args):
         raise UsageError(f"--batch-size must be >= 1, got {config['batch_size']}")
     text = config.get("task") == "text" or config["data"] in ("rotten_tomatoes",)
     if config["learning_rate"] is None:
-        config["learning_rate"] = 2e-4 if text else 1e-3
+        config["learning_rate"] = (defaults.TEXT_LEARNING_RATE if text
+                                   else defaults.HEAD_LEARNING_RATE)
     elif config["learning_rate"] <= 0:
         raise UsageError(f"--learning-rate must be > 0, got {config['learning_rate']}")
     if config["decay"] < 1.0:

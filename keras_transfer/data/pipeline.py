@@ -20,42 +20,20 @@ import tensorflow as tf
 
 from keras_transfer.data.audio import pad_or_trim
 from keras_transfer.data.audio import resample
+from keras_transfer.utils.argument_validation import check_int, check_one_of
 
 MODALITIES = ("image", "text", "audio")
 
 
 def check_modality(modality):
-    if modality not in MODALITIES:
-        raise ValueError(
-            f"`modality` must be one of {list(MODALITIES)}. Received: "
-            f"modality={modality!r}"
-        )
+    check_one_of(modality, "modality", MODALITIES)
 
 
 def check_common(batch_size, image_size, sample_rate, output_sequence_length):
     """Validates the options all loaders share; returns image_size as (h, w)."""
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size <= 0
-    ):
-        raise ValueError(
-            "`batch_size` must be a positive integer or None (no batching). "
-            f"Received: batch_size={batch_size!r}"
-        )
-    for name, value in (
-        ("sample_rate", sample_rate),
-        ("output_sequence_length", output_sequence_length),
-    ):
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value <= 0
-        ):
-            raise ValueError(
-                f"`{name}` must be a positive integer or None. Received: "
-                f"{name}={value!r}"
-            )
+    check_int(batch_size, "batch_size", minimum=1, allow_none=True, note="no batching")
+    check_int(sample_rate, "sample_rate", minimum=1, allow_none=True)
+    check_int(output_sequence_length, "output_sequence_length", minimum=1, allow_none=True)
     return normalize_image_size(image_size)
 
 

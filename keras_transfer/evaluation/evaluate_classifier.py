@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.utils.argument_validation import check_int
 
 # Rows of `probabilities` must sum to 1 within this (float32 softmax outputs
 # are off by ~1e-7; logits are off by far more).
@@ -87,10 +88,7 @@ def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, 
     num_examples, num_classes = probabilities.shape
     labels = _as_labels(y_true, num_examples, num_classes)
     class_names = _as_class_names(class_names, num_classes)
-    if isinstance(top_k_worst, bool) or not isinstance(top_k_worst, (int, np.integer)) \
-            or top_k_worst < 0:
-        raise ValueError(
-            f"`top_k_worst` must be an integer >= 0. Received: top_k_worst={top_k_worst!r}")
+    check_int(top_k_worst, "top_k_worst", minimum=0)
     if examples is not None and _length(examples) != num_examples:
         raise ValueError(
             f"`examples` must hold one input per label ({num_examples}). "

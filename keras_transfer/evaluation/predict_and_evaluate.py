@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.utils.argument_validation import check_int
 
 # Outputs whose rows sum to 1 within this, with values in [0, 1], are
 # probabilities; anything else is logits.
@@ -66,10 +67,7 @@ def predict_and_evaluate(model, data, class_names=None, from_logits=None, batch_
     if from_logits not in (None, True, False):
         raise ValueError(
             f"`from_logits` must be None, True or False. Received: from_logits={from_logits!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(
-            f"`batch_size` must be an integer >= 1. Received: batch_size={batch_size!r}")
+    check_int(batch_size, "batch_size", minimum=1)
     if isinstance(data, tf.data.Dataset):
         outputs, labels, examples = _predict_dataset(model, data)
     elif isinstance(data, (tuple, list)) and len(data) in (2, 3):

@@ -9,6 +9,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_transfer.utils.argument_validation import check_int
+
 logger = logging.getLogger(__name__)
 
 _META = "meta.json"
@@ -178,10 +180,7 @@ class FeatureCache:
         if y is None:
             raise ValueError(
                 "`y` (labels) is required when `x` is arrays. Received: y=None")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(
-                "`batch_size` must be a positive integer. "
-                f"Received: batch_size={batch_size!r}")
+        check_int(batch_size, "batch_size", minimum=1)
         data = (x, y) if sample_weight is None else (x, y, sample_weight)
         return tf.data.Dataset.from_tensor_slices(data).batch(batch_size)
 

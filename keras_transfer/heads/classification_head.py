@@ -1,10 +1,9 @@
 """`ClassificationHead`: dropout + a float32 Dense on top of backbone features."""
 
-import numbers
-
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.utils.argument_validation import check_int, check_number
 
 
 @keras_transfer_export("keras_transfer.ClassificationHead")
@@ -56,16 +55,8 @@ class ClassificationHead(keras.layers.Layer):
     def __init__(self, num_classes, dropout=0.0, activation="softmax", seed=None, normalize=False,
                  **kwargs):
         super().__init__(**kwargs)
-        if (not isinstance(num_classes, numbers.Integral)
-                or isinstance(num_classes, bool) or num_classes < 1):
-            raise ValueError(
-                "`num_classes` must be a positive integer. "
-                f"Received: num_classes={num_classes!r}"
-            )
-        if (not isinstance(dropout, numbers.Real) or isinstance(dropout, bool)
-                or not 0.0 <= dropout < 1.0):
-            raise ValueError(
-                f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        check_int(num_classes, "num_classes", minimum=1)
+        check_number(dropout, "dropout", 0, 1, max_open=True)
         if activation is not None:
             try:
                 keras.activations.get(activation)

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.utils.argument_validation import check_int
 
 
 @keras_transfer_export("keras_transfer.TrimPadding")
@@ -44,8 +45,7 @@ class TrimPadding(keras.layers.Layer):
 
     def __init__(self, mask_key="input_mask", multiple_of=8, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(multiple_of, int) or multiple_of < 1:
-            raise ValueError(f"`multiple_of` must be an integer >= 1. Received: multiple_of={multiple_of!r}")
+        check_int(multiple_of, "multiple_of", minimum=1)
         self.mask_key = mask_key
         self.multiple_of = multiple_of
 

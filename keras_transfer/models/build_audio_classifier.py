@@ -1,12 +1,11 @@
 """`build_audio_classifier`: waveform -> audio backbone -> softmax."""
 
-import numbers
-
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
+from keras_transfer.utils.argument_validation import check_int, check_positive
 
 
 @keras_transfer_export("keras_transfer.build_audio_classifier")
@@ -93,12 +92,8 @@ def build_audio_classifier(
     num_classes = common.check_num_classes(num_classes)
     precision = common.check_precision(precision)
     learning_rate = common.default_learning_rate(learning_rate, trainable)
-    if (not isinstance(sample_rate, numbers.Integral) or isinstance(sample_rate, bool)
-            or sample_rate <= 0):
-        raise ValueError(
-            "`sample_rate` must be a positive integer (Hz). "
-            f"Received: sample_rate={sample_rate!r}")
-    common.check_positive(clip_seconds, "clip_seconds")
+    check_int(sample_rate, "sample_rate", minimum=1, note="Hz")
+    check_positive(clip_seconds, "clip_seconds")
     num_samples = int(round(sample_rate * clip_seconds))
     expected = entry.get("input", {}) if entry is not None else {}
     if expected.get("sample_rate") and expected["sample_rate"] != sample_rate:

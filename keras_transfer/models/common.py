@@ -4,7 +4,6 @@ Not public API: each builder documents the behaviour it takes from here.
 """
 
 import contextlib
-import numbers
 import os
 
 import keras
@@ -12,11 +11,10 @@ import keras
 from keras_transfer.backbones import registry
 from keras_transfer.backbones.handles import parse_handle
 from keras_transfer.layers.hub_backbone import HubBackbone
+from keras_transfer.recipes import defaults
+from keras_transfer.utils.argument_validation import check_int, check_one_of, check_positive
 
 PRECISIONS = (None, "float32", "mixed_bfloat16", "mixed_float16")
-
-FROZEN_LEARNING_RATE = 1e-3
-FINE_TUNING_LEARNING_RATE = 1e-4
 
 
 def resolve_backbone(backbone, modality, builder):
@@ -103,31 +101,14 @@ def registry_handle(name, variant):
 
 def check_num_classes(value, argument="num_classes"):
     """At least two classes: the builders train with a softmax."""
-    if (not isinstance(value, numbers.Integral) or isinstance(value, bool)
-            or value < 2):
-        raise ValueError(
-            f"`{argument}` must be an integer >= 2 (a softmax over classes; for "
-            f"a yes/no task use {argument}=2). Received: {argument}={value!r}"
-        )
+    check_int(value, argument, minimum=2,
+              note=f"a softmax over classes; for a yes/no task use {argument}=2")
     return int(value)
 
 
 def check_precision(precision):
     """Returns the dtype policy name for the created layers (None: global)."""
-    if precision not in PRECISIONS:
-        raise ValueError(
-            f"`precision` must be one of {list(PRECISIONS)}. "
-            f"Received: precision={precision!r}"
-        )
-    return precision
-
-
-def check_positive(value, argument):
-    if (not isinstance(value, numbers.Real) or isinstance(value, bool)
-            or not value > 0):
-        raise ValueError(
-            f"`{argument}` must be a positive number. Received: {argument}={value!r}")
-    return value
+    return check_one_of(precision, "precision", PRECISIONS)
 
 
 def strategy_scope(strategy):
@@ -143,9 +124,15 @@ def strategy_scope(strategy):
 
 
 def default_learning_rate(learning_rate, trainable):
-    """1e-3 to train a head on a frozen backbone, 1e-4 to fine-tune."""
+    """The recipe defaults: a head on a frozen backbone, or fine-tuning.
+
+    `keras_transfer.recipes.defaults.HEAD_LEARNING_RATE` (1e-3) with
+    `trainable=False`, `FINE_TUNING_LEARNING_RATE` (1e-4) with
+    `trainable=True`.
+    """
     if learning_rate is None:
-        return FINE_TUNING_LEARNING_RATE if trainable else FROZEN_LEARNING_RATE
+        return (defaults.FINE_TUNING_LEARNING_RATE if trainable
+                else defaults.HEAD_LEARNING_RATE)
     return check_positive(learning_rate, "learning_rate")
 
 

@@ -6,6 +6,8 @@ import numpy as np
 
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
+from keras_transfer.recipes import defaults
+from keras_transfer.utils.argument_validation import check_number
 
 
 def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None,
@@ -13,7 +15,7 @@ def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None
     """Per-group multipliers (input side first) and the base (top-group) rate.
 
     Exactly one of the three ways may be given; with none, `decay=2.6`
-    (ULMFiT's value).
+    (ULMFiT's value, `keras_transfer.recipes.defaults.DISCRIMINATIVE_DECAY`).
 
     Args:
         num_groups: int. How many groups.
@@ -56,9 +58,9 @@ def group_multipliers(num_groups, decay=None, learning_rates=None, lr_range=None
             return high, [0.1] * (num_groups - 1) + [1.0]
         rates = np.geomspace(low, high, num_groups)
         return high, [float(r / high) for r in rates]
-    decay = 2.6 if decay is None else float(decay)
-    if not decay >= 1.0:
-        raise ValueError(f"`decay` must be >= 1 (lower groups train slower). Received: decay={decay}")
+    if decay is None:
+        decay = defaults.DISCRIMINATIVE_DECAY
+    decay = float(check_number(decay, "decay", minimum=1, note="lower groups train slower"))
     return None, [decay ** -(num_groups - 1 - k) for k in range(num_groups)]
 
 
@@ -121,8 +123,10 @@ def discriminative_optimizer(model, optimizer="adam", learning_rate=None, decay=
         learning_rate: float or `LearningRateSchedule`. The top group's rate
             (ignored with `learning_rates`/`lr_range`, which fix it).
             Defaults to the base optimizer's rate.
-        decay: float. Per-group decay factor. Defaults to 2.6 when no other
-            way is given.
+        decay: float. Per-group decay factor. Defaults to 2.6 (ULMFiT's;
+            `keras_transfer.recipes.defaults.DISCRIMINATIVE_DECAY`) when no
+            other way is given. `keras_transfer.fine_tune` passes its own
+            `decay`, 1.0 by default.
         learning_rates: list of float. Explicit rates, input side first.
         lr_range: `(low, high)`, `slice(low, high)` or fastai's
             `slice(high)` (top group `high`, all others `high / 10`).

@@ -8,14 +8,17 @@ import tensorflow as tf
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
+from keras_transfer.recipes import defaults
 from keras_transfer.schedules.one_cycle import OneCycle
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
+from keras_transfer.utils.argument_validation import check_int, check_one_of, check_positive
 
 _SCHEDULES = ("one_cycle", "slanted_triangular", "constant")
 
 
-def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, decay=1.0,
-              schedule="slanted_triangular", optimizer="adam", loss=None, metrics=("accuracy",),
+def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HEAD_EPOCHS,
+              learning_rate=defaults.HEAD_LEARNING_RATE, decay=defaults.DECAY,
+              schedule=defaults.SCHEDULE, optimizer="adam", loss=None, metrics=("accuracy",),
               validation_data=None, steps_per_epoch=None, train_batchnorm=False,
               gradual_unfreezing=True, callbacks=None, verbose=1):
     """Fine-tunes a pretrained model: head first, then gradual unfreezing.
@@ -34,7 +37,8 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
        triangular (ULMFiT), one-cycle (fastai), or constant.
 
     The model is (re)compiled here. BatchNorm stays in inference mode unless
-    `train_batchnorm=True`.
+    `train_batchnorm=True`. The defaults live in
+    `keras_transfer.recipes.defaults`, with where each number comes from.
 
     Args:
         model: `keras.Model`. A built model with a backbone and a head (e.g.
@@ -83,15 +87,13 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
                                        validation_data=test_ds)
     ```
     """
-    if schedule not in _SCHEDULES:
-        raise ValueError(f"`schedule` must be one of {list(_SCHEDULES)}. Received: schedule={schedule!r}")
-    for name, value in (("epochs", epochs), ("head_epochs", head_epochs)):
-        if not isinstance(value, int) or value < 0:
-            raise ValueError(f"`{name}` must be an integer >= 0. Received: {name}={value!r}")
+    check_one_of(schedule, "schedule", _SCHEDULES)
+    check_int(epochs, "epochs", minimum=0)
+    check_int(head_epochs, "head_epochs", minimum=0)
     if epochs + head_epochs < 1:
-        raise ValueError("`epochs + head_epochs` must be at least 1.")
-    if not learning_rate > 0:
-        raise ValueError(f"`learning_rate` must be > 0. Received: learning_rate={learning_rate!r}")
+        raise ValueError("`epochs + head_epochs` must be at least 1. "
+                         f"Received: epochs={epochs!r}, head_epochs={head_epochs!r}")
+    check_positive(learning_rate, "learning_rate")
 
     steps = steps_per_epoch or _known_length(train_data)
     if steps is None:
@@ -130,7 +132,7 @@ def fine_tune(model, train_data, epochs=3, head_epochs=1, learning_rate=1e-3, de
 
 def _schedule(name, peak, total_steps):
     if name == "slanted_triangular":
-        if math.floor(total_steps * 0.1) < 1:
+        if math.floor(total_steps * defaults.SLANTED_TRIANGULAR_CUT_FRAC) < 1:
             return peak
         return SlantedTriangular(peak, total_steps)
     if name == "one_cycle":

@@ -4,6 +4,7 @@ import numpy as np
 
 from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.report import common
+from keras_transfer.utils.argument_validation import check_int
 
 _NAME_LIMIT = 24
 
@@ -44,9 +45,7 @@ def build_confusion_matrix_figure(evaluation, max_classes=40):
         raise ValueError(
             "`evaluation` must be the dict returned by `keras_transfer.evaluate_classifier`. "
             f"Received: {type(evaluation).__name__} without a `confusion_matrix`.")
-    if isinstance(max_classes, bool) or not isinstance(max_classes, int) or max_classes < 2:
-        raise ValueError(
-            f"`max_classes` must be an integer >= 2. Received: max_classes={max_classes!r}")
+    check_int(max_classes, "max_classes", minimum=2)
     confusion = np.asarray(evaluation["confusion_matrix"], dtype=np.int64)
     names = list(evaluation.get("class_names") or range(len(confusion)))
     support = confusion.sum(axis=1)

@@ -4,6 +4,7 @@ import numpy as np
 
 from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.report import common
+from keras_transfer.utils.argument_validation import check_int
 
 _NAME_LIMIT = 28
 _METRICS = (("precision", "Precision", "tab:blue"), ("recall", "Recall", "tab:orange"),
@@ -42,9 +43,7 @@ def build_per_class_figure(evaluation, max_classes=50):
         raise ValueError(
             "`evaluation` must be the dict returned by `keras_transfer.evaluate_classifier`. "
             f"Received: {type(evaluation).__name__} without `per_class` results.")
-    if isinstance(max_classes, bool) or not isinstance(max_classes, int) or max_classes < 1:
-        raise ValueError(
-            f"`max_classes` must be an integer >= 1. Received: max_classes={max_classes!r}")
+    check_int(max_classes, "max_classes", minimum=1)
     rows = list(evaluation["per_class"])
     title = "Per-class precision, recall and F1"
     if len(rows) > max_classes:

@@ -1,12 +1,18 @@
 """The 1cycle learning rate schedule, with fastai's `fit_one_cycle` defaults."""
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.recipes import defaults
+from keras_transfer.utils.argument_validation import (
+    check_int,
+    check_number,
+    check_one_of,
+    check_positive,
+)
 
 WARMUPS = ("cosine", "linear")
 
@@ -72,9 +78,9 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         self,
         max_learning_rate,
         total_steps,
-        warmup_frac=0.25,
-        div_factor=25.0,
-        final_div_factor=1e5,
+        warmup_frac=defaults.ONE_CYCLE_WARMUP_FRAC,
+        div_factor=defaults.ONE_CYCLE_DIV_FACTOR,
+        final_div_factor=defaults.ONE_CYCLE_FINAL_DIV_FACTOR,
         warmup="cosine",
     ):
         super().__init__()
@@ -83,37 +89,10 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
             ("div_factor", div_factor),
             ("final_div_factor", final_div_factor),
         ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, numbers.Real)
-                or not value > 0
-            ):
-                raise ValueError(
-                    f"`{name}` must be a number > 0. Received: {name}={value!r}"
-                )
-        if (
-            isinstance(total_steps, bool)
-            or not isinstance(total_steps, numbers.Integral)
-            or total_steps < 1
-        ):
-            raise ValueError(
-                "`total_steps` must be an int >= 1. "
-                f"Received: total_steps={total_steps!r}"
-            )
-        if (
-            isinstance(warmup_frac, bool)
-            or not isinstance(warmup_frac, numbers.Real)
-            or not 0 <= warmup_frac < 1
-        ):
-            raise ValueError(
-                "`warmup_frac` must be a number in [0, 1). "
-                f"Received: warmup_frac={warmup_frac!r}"
-            )
-        if warmup not in WARMUPS:
-            raise ValueError(
-                f"`warmup` must be one of {list(WARMUPS)}. "
-                f"Received: warmup={warmup!r}"
-            )
+            check_positive(value, name)
+        check_int(total_steps, "total_steps", minimum=1)
+        check_number(warmup_frac, "warmup_frac", 0, 1, max_open=True)
+        check_one_of(warmup, "warmup", WARMUPS)
         self.max_learning_rate = float(max_learning_rate)
         self.total_steps = int(total_steps)
         self.warmup_frac = float(warmup_frac)

@@ -1,12 +1,11 @@
 """A learning rate schedule multiplied by a constant."""
 
-import math
-import numbers
 
 import keras
 from keras import ops
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.utils.argument_validation import check_number
 
 
 @keras_transfer_export("keras_transfer.ScaledSchedule")
@@ -59,16 +58,7 @@ class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 "For a constant rate, pass `learning_rate * multiplier` to the "
                 "optimizer instead."
             )
-        if (
-            isinstance(multiplier, bool)
-            or not isinstance(multiplier, numbers.Real)
-            or not math.isfinite(multiplier)
-            or multiplier < 0
-        ):
-            raise ValueError(
-                "`multiplier` must be a finite number >= 0. "
-                f"Received: multiplier={multiplier!r}"
-            )
+        check_number(multiplier, "multiplier", minimum=0, finite=True)
         self.schedule = schedule
         self.multiplier = float(multiplier)
 

@@ -1,12 +1,13 @@
 """ULMFiT's slanted triangular learning rate schedule."""
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.recipes import defaults
+from keras_transfer.utils.argument_validation import check_int, check_number, check_positive
 
 
 @keras_transfer_export("keras_transfer.SlantedTriangular")
@@ -64,43 +65,14 @@ class SlantedTriangular(keras.optimizers.schedules.LearningRateSchedule):
     ```
     """
 
-    def __init__(self, max_learning_rate, total_steps, cut_frac=0.1, ratio=32):
+    def __init__(self, max_learning_rate, total_steps,
+                 cut_frac=defaults.SLANTED_TRIANGULAR_CUT_FRAC,
+                 ratio=defaults.SLANTED_TRIANGULAR_RATIO):
         super().__init__()
-        if (
-            isinstance(max_learning_rate, bool)
-            or not isinstance(max_learning_rate, numbers.Real)
-            or not max_learning_rate > 0
-        ):
-            raise ValueError(
-                "`max_learning_rate` must be a number > 0. "
-                f"Received: max_learning_rate={max_learning_rate!r}"
-            )
-        if (
-            isinstance(total_steps, bool)
-            or not isinstance(total_steps, numbers.Integral)
-            or total_steps < 1
-        ):
-            raise ValueError(
-                "`total_steps` must be an int >= 1. "
-                f"Received: total_steps={total_steps!r}"
-            )
-        if (
-            isinstance(cut_frac, bool)
-            or not isinstance(cut_frac, numbers.Real)
-            or not 0 < cut_frac < 1
-        ):
-            raise ValueError(
-                "`cut_frac` must be a number in (0, 1). "
-                f"Received: cut_frac={cut_frac!r}"
-            )
-        if (
-            isinstance(ratio, bool)
-            or not isinstance(ratio, numbers.Real)
-            or not ratio >= 1
-        ):
-            raise ValueError(
-                f"`ratio` must be a number >= 1. Received: ratio={ratio!r}"
-            )
+        check_positive(max_learning_rate, "max_learning_rate")
+        check_int(total_steps, "total_steps", minimum=1)
+        check_number(cut_frac, "cut_frac", 0, 1, min_open=True, max_open=True)
+        check_number(ratio, "ratio", minimum=1)
         if math.floor(total_steps * cut_frac) < 1:
             raise ValueError(
                 "`total_steps * cut_frac` must be at least 1, so that the rate "

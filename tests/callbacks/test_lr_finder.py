@@ -343,7 +343,7 @@ class LRFinderTest(tf.test.TestCase):
             ),
             (
                 dict(num_steps=1),
-                "`num_steps` must be an int >= 2. Received: num_steps=1",
+                "`num_steps` must be an integer >= 2. Received: num_steps=1",
             ),
             (dict(beta=1.0), "`beta` must be a number in [0, 1). Received: beta=1.0"),
             (

@@ -68,12 +68,12 @@ class ClassificationHeadTest(TestCase):
         self.assertLess(history.history["loss"][-1], 0.6 * history.history["loss"][0])
 
     def test_errors_name_the_argument(self):
-        with self.assertRaisesRegex(ValueError, r"`num_classes` must be a positive integer. "
+        with self.assertRaisesRegex(ValueError, r"`num_classes` must be an integer >= 1. "
                                                 r"Received: num_classes=0"):
             ClassificationHead(0)
         with self.assertRaisesRegex(ValueError, r"Received: num_classes=2.5"):
             ClassificationHead(2.5)
-        with self.assertRaisesRegex(ValueError, r"`dropout` must be in \[0, 1\). "
+        with self.assertRaisesRegex(ValueError, r"`dropout` must be a number in \[0, 1\). "
                                                 r"Received: dropout=1.0"):
             ClassificationHead(2, dropout=1.0)
         with self.assertRaisesRegex(ValueError, r"Received: activation='softmaxx'"):

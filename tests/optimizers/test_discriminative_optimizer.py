@@ -131,7 +131,8 @@ class DiscriminativeOptimizerTest(TestCase):
     def test_argument_errors(self):
         with self.assertRaisesRegex(ValueError, "Pass only one of"):
             group_multipliers(3, decay=2.0, lr_range=(1e-4, 1e-2))
-        with self.assertRaisesRegex(ValueError, r"`decay` must be >= 1.*decay=0.5"):
+        with self.assertRaisesRegex(ValueError, r"`decay` must be a number >= 1 \(lower groups "
+                                                r"train slower\)\. Received: decay=0.5"):
             group_multipliers(3, decay=0.5)
         with self.assertRaisesRegex(ValueError, "one rate per group"):
             group_multipliers(3, learning_rates=[1e-3, 1e-2])

@@ -131,7 +131,7 @@ class SlantedTriangularTest(tf.test.TestCase):
             ),
             (
                 dict(max_learning_rate=1e-3, total_steps=0),
-                "`total_steps` must be an int >= 1. Received: total_steps=0",
+                "`total_steps` must be an integer >= 1. Received: total_steps=0",
             ),
             (
                 dict(max_learning_rate=1e-3, total_steps=10.5),

@@ -9,6 +9,7 @@ import tempfile
 import numpy as np
 
 from keras_transfer.utils.paths import cache_dir
+from keras_transfer.utils.argument_validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +29,7 @@ def check_num_examples(num_examples, available, split):
     """Validates `num_examples` against the size of the split's pool."""
     if num_examples is None:
         return available
-    if (
-        isinstance(num_examples, bool)
-        or not isinstance(num_examples, (int, np.integer))
-        or num_examples <= 0
-    ):
-        raise ValueError(
-            "`num_examples` must be a positive integer or None. Received: "
-            f"num_examples={num_examples!r}"
-        )
+    check_int(num_examples, "num_examples", minimum=1, allow_none=True)
     if num_examples > available:
         raise ValueError(
             f"The {split!r} split holds {available} examples, fewer than "

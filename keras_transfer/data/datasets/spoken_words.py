@@ -27,6 +27,7 @@ import numpy as np
 from keras_transfer.data.array_split import ArraySplit
 from keras_transfer.data.datasets.common import cached_arrays
 from keras_transfer.data.datasets.common import check_split
+from keras_transfer.utils.argument_validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -113,15 +114,7 @@ def load_spoken_words(
     words = _check_words(words)
     if examples_per_word is None:
         examples_per_word = DEFAULT_EXAMPLES_PER_WORD[split]
-    if (
-        isinstance(examples_per_word, bool)
-        or not isinstance(examples_per_word, (int, np.integer))
-        or examples_per_word <= 0
-    ):
-        raise ValueError(
-            "`examples_per_word` must be a positive integer. Received: "
-            f"examples_per_word={examples_per_word!r}"
-        )
+    check_int(examples_per_word, "examples_per_word", minimum=1)
     if snr_db is not None and not isinstance(snr_db, (int, float)):
         raise ValueError(
             f"`snr_db` must be a number or None. Received: snr_db={snr_db!r}"

@@ -1,4 +1,8 @@
-"""Shared optimizer plumbing for the fine-tuning callbacks (not public)."""
+"""Optimizer plumbing for the fine-tuning callbacks: swap, rebuild, restore (not public).
+
+Lives next to `DiscriminativeOptimizer`, the optimizer it mostly sets up;
+`DiscriminativeLR` and `ProgressiveUnfreezing` call it.
+"""
 
 import contextlib
 
