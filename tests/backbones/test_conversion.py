@@ -13,8 +13,8 @@ import tensorflow as tf
 
 from keras_transfer.backbones import conversion
 from keras_transfer.backbones import registry
+from keras_transfer.testing import TestCase
 from tests.backbones import fake_provider
-from tests.test_case import TestCase
 
 NAME = fake_provider.NAME
 REPO = Path(__file__).resolve().parents[2]

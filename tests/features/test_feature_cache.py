@@ -16,9 +16,9 @@ from keras_transfer.models.build_sentence_similarity_model import (
     build_sentence_similarity_model,
 )
 from keras_transfer.models.build_text_classifier import build_text_classifier
+from keras_transfer.testing import TestCase
 from tests import savedmodels
 from tests.models import text_savedmodels
-from tests.test_case import TestCase
 
 
 def pixels(n=20, seed=0):

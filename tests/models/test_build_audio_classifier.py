@@ -8,8 +8,8 @@ import pytest
 from keras_transfer.backbones import conversion, registry
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
+from keras_transfer.testing import TestCase
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 def tones(n=8, num_samples=800, sample_rate=800, seed=0, low=20.0, high=150.0):

@@ -9,8 +9,8 @@ import tensorflow as tf
 from keras_transfer.backbones import conversion, registry
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_image_classifier import build_image_classifier
+from keras_transfer.testing import TestCase
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 def pixels(n=8, height=10, width=12, seed=0, dtype="uint8"):

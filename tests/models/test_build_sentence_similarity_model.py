@@ -11,9 +11,9 @@ from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_sentence_similarity_model import (
     build_sentence_similarity_model,
 )
+from keras_transfer.testing import TestCase
 from tests import savedmodels
 from tests.models import text_savedmodels
-from tests.test_case import TestCase
 
 A = ["good fine great", "bad awful poor", "the film", "good great"]
 B = ["great good fine", "good great fine", "the film", "bad poor"]

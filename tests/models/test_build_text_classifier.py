@@ -9,9 +9,9 @@ import tensorflow as tf
 from keras_transfer.backbones import conversion, registry
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_text_classifier import build_text_classifier
+from keras_transfer.testing import TestCase
 from tests import savedmodels
 from tests.models import text_savedmodels
-from tests.test_case import TestCase
 
 SENTENCES = ["good fine great", "bad awful poor", "great good film", "poor bad film",
              "fine good", "awful bad", "good great fine", "bad poor awful"]

@@ -9,8 +9,8 @@ import tensorflow as tf
 from keras_transfer.backbones import conversion
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_token_classifier import build_token_classifier
+from keras_transfer.testing import TestCase
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 def bert_inputs(n=8, length=6, seed=0):
