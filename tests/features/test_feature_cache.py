@@ -17,6 +17,7 @@ from keras_transfer.models.build_sentence_similarity_model import (
 )
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests import savedmodels
 from tests.models import text_savedmodels
 
@@ -191,7 +192,7 @@ class FeatureCacheLargeTest(TestCase):
         try:
             conversion.backbone_path("efficientnet_lite0")
         except Exception as error:  # noqa: BLE001 (conversion needs the wheel)
-            self.skipTest(f"efficientnet_lite0 is not available: {error}")
+            require(False, f"efficientnet_lite0 is not available: {error}")
 
         def build():
             keras.utils.set_random_seed(0)
