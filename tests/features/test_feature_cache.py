@@ -19,7 +19,6 @@ from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.testing import TestCase
 from keras_transfer.testing import require
 from tests import savedmodels
-from tests.models import text_savedmodels
 
 
 def pixels(n=20, seed=0):
@@ -134,7 +133,7 @@ class FeatureCacheTest(TestCase):
             FeatureCache(self.build()).extract(self.dataset(), name="val")
 
     def test_text_model_with_a_preprocessor(self):
-        encoder = text_savedmodels.mean_pooled_encoder(self.temp_dir())
+        encoder = savedmodels.mean_pooled_encoder(self.temp_dir())
         preprocessor = savedmodels.string_preprocessor(self.temp_dir())
 
         def build():
@@ -170,7 +169,7 @@ class FeatureCacheTest(TestCase):
                                                 r"\['images', 'preprocessing', 'backbone', "
                                                 r"'head'\]"):
             FeatureCache(self.build(), feature_layer="encoder")
-        encoder = text_savedmodels.mean_pooled_encoder(self.temp_dir())
+        encoder = savedmodels.mean_pooled_encoder(self.temp_dir())
         preprocessor = savedmodels.string_preprocessor(self.temp_dir())
         siamese = build_sentence_similarity_model(encoder, preprocessor=preprocessor,
                                                   output_key="default", trainable=False)

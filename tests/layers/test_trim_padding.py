@@ -5,7 +5,6 @@ import tensorflow as tf
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.layers.trim_padding import TrimPadding
 from keras_transfer.testing import TestCase
-from tests.models.text_savedmodels import mean_pooled_encoder
 from tests import savedmodels
 
 
@@ -34,7 +33,8 @@ class TrimPaddingTest(TestCase):
         self.assertEqual({k: tuple(v.shape) for k, v in out.items()},
                          {k: (2, 16) for k in inputs})
         self.assertEqual(tuple(TrimPadding(multiple_of=1)(inputs)["input_mask"].shape), (2, 11))
-        encoder = HubBackbone(mean_pooled_encoder(self.temp_dir()), output_key="default")
+        encoder = HubBackbone(savedmodels.mean_pooled_encoder(self.temp_dir()),
+                              output_key="default")
         self.assertAllClose(encoder(inputs), encoder(out), atol=1e-6)
 
     def test_in_a_model_and_serialization(self):

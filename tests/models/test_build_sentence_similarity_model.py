@@ -14,7 +14,6 @@ from keras_transfer.models.build_sentence_similarity_model import (
 from keras_transfer.testing import TestCase
 from keras_transfer.testing import require
 from tests import savedmodels
-from tests.models import text_savedmodels
 
 A = ["good fine great", "bad awful poor", "the film", "good great"]
 B = ["great good fine", "good great fine", "the film", "bad poor"]
@@ -29,7 +28,7 @@ class BuildSentenceSimilarityModelTest(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = tempfile.mkdtemp()
-        cls.encoder = text_savedmodels.mean_pooled_encoder(cls.root)
+        cls.encoder = savedmodels.mean_pooled_encoder(cls.root)
         cls.preprocessor = savedmodels.string_preprocessor(cls.root)
 
     @classmethod

@@ -12,7 +12,6 @@ from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.testing import TestCase
 from keras_transfer.testing import require
 from tests import savedmodels
-from tests.models import text_savedmodels
 
 SENTENCES = ["good fine great", "bad awful poor", "great good film", "poor bad film",
              "fine good", "awful bad", "good great fine", "bad poor awful"]
@@ -24,7 +23,7 @@ class BuildTextClassifierTest(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = tempfile.mkdtemp()
-        cls.encoder = text_savedmodels.mean_pooled_encoder(cls.root)
+        cls.encoder = savedmodels.mean_pooled_encoder(cls.root)
         cls.preprocessor = savedmodels.string_preprocessor(cls.root)
 
     @classmethod
