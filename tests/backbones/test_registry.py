@@ -64,7 +64,8 @@ def test_register_fills_defaults_and_get_returns_copies(restore_registry):
 def test_list_backbones_all_and_by_modality(restore_registry):
     registry.register_backbone("test_encoder", ENTRY)
     everything = keras_transfer.list_backbones()
-    assert {"efficientnet_lite0", "minilm_l6", "speech_embedding", "test_encoder"} <= set(everything)
+    assert {"efficientnet_lite0", "minilm_l6", "speech_embedding",
+            "test_encoder"} <= set(everything)
     audio = registry.list_backbones("audio")
     assert {"speech_embedding", "test_encoder"} <= set(audio)
     assert {entry["modality"] for entry in audio.values()} == {"audio"}
