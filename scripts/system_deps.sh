@@ -2,7 +2,7 @@
 # Debian packages that the offline datasets use: espeak-ng and sox (spoken
 # words), dataset-fashion-mnist (Fashion-MNIST). Installed only when missing and
 # when we may (root with apt-get); otherwise the tests that need them skip and
-# say why.
+# say why (with CI=true they fail: keras_transfer.testing.require).
 set -u
 need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
@@ -13,7 +13,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian packages: ${need[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
     || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null 2>&1; } \
-    || echo "could not install ${need[*]}: tests that need them will skip"
+    || echo "could not install ${need[*]}: tests that need them will skip (fail with CI=true)"
 else
   echo "optional Debian packages missing: ${need[*]} (sudo apt-get install ${need[*]})"
 fi

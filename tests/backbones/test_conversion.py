@@ -13,8 +13,9 @@ import tensorflow as tf
 
 from keras_transfer.backbones import conversion
 from keras_transfer.backbones import registry
+from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests.backbones import fake_provider
-from tests.test_case import TestCase
 
 NAME = fake_provider.NAME
 REPO = Path(__file__).resolve().parents[2]
@@ -248,9 +249,9 @@ class OutsideStrategyScopeTest(TestCase):
 def test_real_minilm_cache_truncated_vocab_is_caught(tmp_path, monkeypatch):
     """On a copy of the converted minilm_l6: the damage is real, and the check sees it."""
     source = conversion.backbone_dir("minilm_l6")  # the configured cache, not modified
-    if conversion.check_backbone_folder(source, registry.get_backbone("minilm_l6")) not in (
-            None, "no manifest.json (written before manifests existed)"):
-        pytest.skip(f"no usable converted minilm_l6 at {source}")
+    problem = conversion.check_backbone_folder(source, registry.get_backbone("minilm_l6"))
+    require(problem in (None, "no manifest.json (written before manifests existed)"),
+            f"no usable converted minilm_l6 at {source}: {problem}")
     text = pytest.importorskip("tensorflow_text")
     assert text is not None
     monkeypatch.setenv("KERAS_TRANSFER_HOME", str(tmp_path))

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN_ALL = os.path.join(ROOT, "benchmarks", "run_all.py")

@@ -1,7 +1,7 @@
 """Tests for benchmarks/bf16_profile.py: which category an executed op counts in."""
 
+from keras_transfer.testing import TestCase
 from tests.benchmarks.scripts import load
-from tests.test_case import TestCase
 
 
 class Bf16ProfileCategoryTest(TestCase):

@@ -4,8 +4,8 @@ import types
 
 import numpy as np
 
+from keras_transfer.testing import TestCase
 from tests.benchmarks.scripts import load
-from tests.test_case import TestCase
 
 
 class RunTaskTest(TestCase):

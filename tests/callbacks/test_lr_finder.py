@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
+from keras_transfer.testing import TestCase
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -49,7 +50,7 @@ def synthetic_finder():
     return finder
 
 
-class LRFinderTest(tf.test.TestCase):
+class LRFinderTest(TestCase):
     def test_sweep_records_batch_losses_and_restores_everything(self):
         x, y = batch_data()
         model = linear_model(keras.optimizers.Adam(learning_rate=1e-3))

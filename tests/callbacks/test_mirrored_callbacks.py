@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 def _model(seed=0):

@@ -11,8 +11,8 @@ from keras_transfer.callbacks.discriminative_lr import DiscriminativeLR
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.layers.hub_backbone import HubBackbone
+from keras_transfer.testing import TestCase
 from tests import savedmodels
-from tests.test_case import TestCase
 
 GROUPS = ["backbone/block1", "backbone/block2", "backbone/top", "head"]
 

@@ -1,10 +1,10 @@
 import json
 
 import numpy as np
-import tensorflow as tf
 from sklearn import metrics
 
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.testing import TestCase
 
 NAMES = ["cat", "dog", "fox"]
 # True classes and hand-picked probabilities: argmax gives
@@ -37,7 +37,7 @@ def random_case(seed, num_examples, num_classes, drop_label=None, never_predicte
     return labels, probabilities / probabilities.sum(axis=1, keepdims=True)
 
 
-class EvaluateClassifierTest(tf.test.TestCase):
+class EvaluateClassifierTest(TestCase):
     def assert_matches_sklearn(self, labels, probabilities):
         num_classes = probabilities.shape[1]
         result = evaluate_classifier(labels, probabilities)

@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 def softmax(logits):

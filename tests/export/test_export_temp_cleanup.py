@@ -9,7 +9,7 @@ from unittest import mock
 import keras
 
 from keras_transfer.export.export_for_serving import export_for_serving
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 # The package exports the function under the module's name.
 module = importlib.import_module("keras_transfer.export.export_for_serving")

@@ -6,8 +6,8 @@ import tensorflow as tf
 
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.export.required_custom_ops import required_custom_ops
+from keras_transfer.testing import TestCase
 from tests.export import tiny_classifiers as tiny
-from tests.test_case import TestCase
 
 
 class RequiredCustomOpsTest(TestCase):

@@ -11,8 +11,8 @@ import tensorflow as tf
 
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.export.verify_export import verify_export
+from keras_transfer.testing import TestCase
 from tests.export import tiny_classifiers as tiny
-from tests.test_case import TestCase
 
 
 class VerifyExportTest(TestCase):

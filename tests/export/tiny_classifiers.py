@@ -1,4 +1,4 @@
-"""Tiny image, text and audio classifiers on the test SavedModels, and raw inputs.
+"""Tiny image, text and audio classifiers on `tests.savedmodels`, and raw inputs.
 
 The classifiers follow keras_transfer's input conventions: images are float
 pixel values 0..255 (rescaled and resized in the model), text is a string
@@ -131,43 +131,9 @@ def tensors_from_rest_body(body, signature):
     return {name: tf.constant(values, tf.string)}
 
 
-def tf_text_preprocessor(root, name="tf_text_preprocess", seq_length=8):
-    """Strings -> BERT inputs with TensorFlow Text's BertTokenizer (custom ops)."""
-    import tensorflow_text
-
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "good", "bad", "movie", "act", "##ing", "hello"]
-    ids = tf.range(len(vocab), dtype=tf.int64)
-    table = tf.lookup.StaticVocabularyTable(
-        tf.lookup.KeyValueTensorInitializer(vocab, ids), num_oov_buckets=1
-    )
-    tokenizer = tensorflow_text.BertTokenizer(table, lower_case=True)
-    module = tf.__internal__.tracking.AutoTrackable()
-    module.tokenizer = tokenizer
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
-    def call(text):
-        ids = tokenizer.tokenize(text).merge_dims(-2, -1)
-        cls = tf.fill([tf.shape(text)[0], 1], tf.constant(2, tf.int64))
-        ids = tf.concat([cls, ids.to_tensor(shape=[None, seq_length - 1])], axis=1)
-        ids = tf.cast(ids, tf.int32)
-        return {
-            "input_word_ids": ids,
-            "input_mask": tf.cast(ids > 0, tf.int32),
-            "input_type_ids": tf.zeros_like(ids),
-        }
-
-    module.__call__ = call
-    module.variables = []
-    module.trainable_variables = []
-    module.regularization_losses = []
-    path = os.path.join(root, name)
-    tf.saved_model.save(module, path)
-    return path
-
-
 def tf_text_classifier(root, num_classes=2):
     inputs = keras.Input((), dtype="string")
-    x = HubBackbone(tf_text_preprocessor(root))(inputs)
+    x = HubBackbone(savedmodels.tf_text_preprocessor(root))(inputs)
     x = HubBackbone(savedmodels.bert_encoder(root, vocab_size=12),
                     output_key="sequence_output")(x)
     x = keras.layers.GlobalAveragePooling1D()(x)

@@ -16,9 +16,9 @@ from keras_transfer.models.build_sentence_similarity_model import (
     build_sentence_similarity_model,
 )
 from keras_transfer.models.build_text_classifier import build_text_classifier
+from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests import savedmodels
-from tests.models import text_savedmodels
-from tests.test_case import TestCase
 
 
 def pixels(n=20, seed=0):
@@ -133,7 +133,7 @@ class FeatureCacheTest(TestCase):
             FeatureCache(self.build()).extract(self.dataset(), name="val")
 
     def test_text_model_with_a_preprocessor(self):
-        encoder = text_savedmodels.mean_pooled_encoder(self.temp_dir())
+        encoder = savedmodels.mean_pooled_encoder(self.temp_dir())
         preprocessor = savedmodels.string_preprocessor(self.temp_dir())
 
         def build():
@@ -169,7 +169,7 @@ class FeatureCacheTest(TestCase):
                                                 r"\['images', 'preprocessing', 'backbone', "
                                                 r"'head'\]"):
             FeatureCache(self.build(), feature_layer="encoder")
-        encoder = text_savedmodels.mean_pooled_encoder(self.temp_dir())
+        encoder = savedmodels.mean_pooled_encoder(self.temp_dir())
         preprocessor = savedmodels.string_preprocessor(self.temp_dir())
         siamese = build_sentence_similarity_model(encoder, preprocessor=preprocessor,
                                                   output_key="default", trainable=False)
@@ -191,7 +191,7 @@ class FeatureCacheLargeTest(TestCase):
         try:
             conversion.backbone_path("efficientnet_lite0")
         except Exception as error:  # noqa: BLE001 (conversion needs the wheel)
-            self.skipTest(f"efficientnet_lite0 is not available: {error}")
+            require(False, f"efficientnet_lite0 is not available: {error}")
 
         def build():
             keras.utils.set_random_seed(0)

@@ -4,8 +4,8 @@ import numpy as np
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.groups.naming import group_names
 from keras_transfer.layers.hub_backbone import HubBackbone
+from keras_transfer.testing import TestCase
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 class ModelGroupsTest(TestCase):

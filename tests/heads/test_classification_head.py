@@ -2,10 +2,22 @@ import keras
 import numpy as np
 
 from keras_transfer.heads.classification_head import ClassificationHead
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 class ClassificationHeadTest(TestCase):
+    def test_layer(self):
+        """Shape, float32 probabilities, weights, round trips, and one SGD step moves them all."""
+        x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
+        head = self.run_layer_test(
+            ClassificationHead,
+            {"num_classes": 3, "dropout": 0.2, "activation": "softmax", "seed": 4,
+             "normalize": True},
+            x, expected_output_shape=(4, 3), expected_output_dtype="float32",
+            expected_num_trainable_weights=4, expected_num_non_trainable_weights=0,
+            run_training_check=True)
+        self.assertAllClose(keras.ops.convert_to_numpy(head(x)).sum(-1), np.ones(4), atol=1e-6)
+
     def test_softmax_probabilities_are_the_dense_layer_output(self):
         head = ClassificationHead(3, dropout=0.5, seed=1)
         x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
@@ -79,17 +91,13 @@ class ClassificationHeadTest(TestCase):
         with self.assertRaisesRegex(ValueError, r"Received: activation='softmaxx'"):
             ClassificationHead(2, activation="softmaxx")
 
-
-def test_normalize_makes_the_head_scale_invariant():
-    import numpy as np
-
-    from keras_transfer.heads.classification_head import ClassificationHead
-
-    head = ClassificationHead(4, normalize=True, name="head")
-    x = np.random.default_rng(0).normal(size=(3, 96)).astype("float32")
-    # Equal up to LayerNormalization's epsilon (1e-3 against a variance of ~1).
-    np.testing.assert_allclose(head(x), head(70.0 * x), atol=1e-3)
-    plain = ClassificationHead(4)
-    assert not np.allclose(plain(x), plain(70.0 * x), atol=1e-2)
-    clone = ClassificationHead.from_config(head.get_config())
-    assert clone.normalize and clone.get_config()["normalize"] is True
+    def test_normalize_makes_the_head_scale_invariant(self):
+        head = ClassificationHead(4, normalize=True, name="head")
+        x = np.random.default_rng(0).normal(size=(3, 96)).astype("float32")
+        # Equal up to LayerNormalization's epsilon (1e-3 against a variance of ~1).
+        self.assertAllClose(head(x), head(70.0 * x), atol=1e-3, rtol=0)
+        plain = ClassificationHead(4)
+        self.assertNotAllClose(plain(x), plain(70.0 * x), atol=1e-2)
+        clone = ClassificationHead.from_config(head.get_config())
+        self.assertTrue(clone.normalize)
+        self.assertIs(clone.get_config()["normalize"], True)

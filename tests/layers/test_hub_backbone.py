@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 
 from keras_transfer.layers.hub_backbone import HubBackbone
+from keras_transfer.testing import TestCase
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 class HubBackboneTest(TestCase):

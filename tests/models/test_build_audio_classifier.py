@@ -8,8 +8,9 @@ import pytest
 from keras_transfer.backbones import conversion, registry
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
+from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 def tones(n=8, num_samples=800, sample_rate=800, seed=0, low=20.0, high=150.0):
@@ -111,7 +112,7 @@ class BuildAudioClassifierLargeTest(TestCase):
         try:
             conversion.backbone_path("speech_embedding")
         except Exception as error:  # noqa: BLE001 (the provider needs its wheel)
-            self.skipTest(f"speech_embedding is not available: {error}")
+            require(False, f"speech_embedding is not available: {error}")
         model = build_audio_classifier("speech_embedding", 2, clip_seconds=1.0,
                                        trainable=False, learning_rate=0.01)
         self.assertEqual(model.get_layer("backbone").output.shape, (None, 96))

@@ -9,8 +9,9 @@ import tensorflow as tf
 from keras_transfer.backbones import conversion, registry
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_image_classifier import build_image_classifier
+from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 def pixels(n=8, height=10, width=12, seed=0, dtype="uint8"):
@@ -163,7 +164,7 @@ class BuildImageClassifierLargeTest(TestCase):
         try:
             conversion.backbone_path("efficientnet_lite0")
         except Exception as error:  # noqa: BLE001 (conversion needs the wheel)
-            self.skipTest(f"efficientnet_lite0 is not available: {error}")
+            require(False, f"efficientnet_lite0 is not available: {error}")
         model = build_image_classifier("efficientnet_lite0", 2, trainable=False,
                                        learning_rate=0.01)
         self.assertEqual(model.get_layer("backbone").output.shape, (None, 1280))

@@ -11,9 +11,9 @@ from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_sentence_similarity_model import (
     build_sentence_similarity_model,
 )
+from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests import savedmodels
-from tests.models import text_savedmodels
-from tests.test_case import TestCase
 
 A = ["good fine great", "bad awful poor", "the film", "good great"]
 B = ["great good fine", "good great fine", "the film", "bad poor"]
@@ -28,7 +28,7 @@ class BuildSentenceSimilarityModelTest(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = tempfile.mkdtemp()
-        cls.encoder = text_savedmodels.mean_pooled_encoder(cls.root)
+        cls.encoder = savedmodels.mean_pooled_encoder(cls.root)
         cls.preprocessor = savedmodels.string_preprocessor(cls.root)
 
     @classmethod
@@ -115,7 +115,7 @@ class BuildSentenceSimilarityModelLargeTest(TestCase):
             conversion.backbone_path("minilm_l6", "encoder")
             conversion.backbone_path("minilm_l6", "preprocessor")
         except Exception as error:  # noqa: BLE001 (the provider needs its wheel and deps)
-            self.skipTest(f"minilm_l6 is not available: {error}")
+            require(False, f"minilm_l6 is not available: {error}")
         model = build_sentence_similarity_model("minilm_l6", learning_rate=1e-5)
         scores = model.predict(pairs(
             ["A man is playing a guitar.", "A man is playing a guitar."],

@@ -9,9 +9,9 @@ import tensorflow as tf
 from keras_transfer.backbones import conversion, registry
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_text_classifier import build_text_classifier
+from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests import savedmodels
-from tests.models import text_savedmodels
-from tests.test_case import TestCase
 
 SENTENCES = ["good fine great", "bad awful poor", "great good film", "poor bad film",
              "fine good", "awful bad", "good great fine", "bad poor awful"]
@@ -23,7 +23,7 @@ class BuildTextClassifierTest(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = tempfile.mkdtemp()
-        cls.encoder = text_savedmodels.mean_pooled_encoder(cls.root)
+        cls.encoder = savedmodels.mean_pooled_encoder(cls.root)
         cls.preprocessor = savedmodels.string_preprocessor(cls.root)
 
     @classmethod
@@ -119,7 +119,7 @@ class BuildTextClassifierLargeTest(TestCase):
             conversion.backbone_path("minilm_l6", "encoder")
             conversion.backbone_path("minilm_l6", "preprocessor")
         except Exception as error:  # noqa: BLE001 (the provider needs its wheel and deps)
-            self.skipTest(f"minilm_l6 is not available: {error}")
+            require(False, f"minilm_l6 is not available: {error}")
         model = build_text_classifier("minilm_l6", 2, trainable=False, learning_rate=0.01)
         self.assertEqual(model.get_layer("backbone").output.shape, (None, 384))
         before = self.weights_snapshot(model.get_layer("backbone").weights[:5])

@@ -10,7 +10,7 @@ import tensorflow as tf
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.optimizers.discriminative import discriminative_optimizer, group_multipliers
 from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 def three_layer_model(seed=0):

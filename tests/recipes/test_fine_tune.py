@@ -5,8 +5,8 @@ import tensorflow as tf
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.recipes.fine_tune import fine_tune
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
+from keras_transfer.testing import TestCase
 from tests import savedmodels
-from tests.test_case import TestCase
 
 
 class FineTuneTest(TestCase):

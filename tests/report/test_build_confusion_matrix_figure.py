@@ -1,12 +1,12 @@
 import numpy as np
-import tensorflow as tf
 
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.report.build_confusion_matrix_figure import build_confusion_matrix_figure
+from keras_transfer.testing import TestCase
 from tests.report.report_data import evaluation
 
 
-class BuildConfusionMatrixFigureTest(tf.test.TestCase):
+class BuildConfusionMatrixFigureTest(TestCase):
     def test_normalized_with_counts_and_names(self):
         figure = build_confusion_matrix_figure(evaluation())
         axes = figure.axes[0]

@@ -1,10 +1,10 @@
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_transfer.report.build_learning_curves_figure import STAGE_BOUNDARY_GID
 from keras_transfer.report.build_learning_curves_figure import STAGE_SPAN_GID
 from keras_transfer.report.build_learning_curves_figure import build_learning_curves_figure
+from keras_transfer.testing import TestCase
 from tests.report.report_data import HISTORY
 from tests.report.report_data import LEARNING_RATES
 from tests.report.report_data import STAGES
@@ -14,7 +14,7 @@ def by_gid(artists, gid):
     return [artist for artist in artists if artist.get_gid() == gid]
 
 
-class BuildLearningCurvesFigureTest(tf.test.TestCase):
+class BuildLearningCurvesFigureTest(TestCase):
     def test_panels_and_stage_markers(self):
         figure = build_learning_curves_figure(HISTORY, STAGES, LEARNING_RATES)
         self.assertLen(figure.axes, 3)

@@ -1,10 +1,9 @@
-import tensorflow as tf
-
 from keras_transfer.report.build_per_class_figure import build_per_class_figure
+from keras_transfer.testing import TestCase
 from tests.report.report_data import evaluation
 
 
-class BuildPerClassFigureTest(tf.test.TestCase):
+class BuildPerClassFigureTest(TestCase):
     def test_bars_are_the_metrics(self):
         result = evaluation()
         figure = build_per_class_figure(result)

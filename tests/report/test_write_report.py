@@ -3,10 +3,10 @@ import sys
 from unittest import mock
 
 import numpy as np
-import tensorflow as tf
 from matplotlib import image as mpimg
 
 from keras_transfer.report.write_report import write_report
+from keras_transfer.testing import TestCase
 from tests.report.report_data import HISTORY
 from tests.report.report_data import LEARNING_RATES
 from tests.report.report_data import PNG_MAGIC
@@ -14,7 +14,7 @@ from tests.report.report_data import STAGES
 from tests.report.report_data import evaluation
 
 
-class WriteReportTest(tf.test.TestCase):
+class WriteReportTest(TestCase):
     def assert_valid_png(self, path, size):
         with open(path, "rb") as file:
             content = file.read()

@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from keras_transfer.schedules.one_cycle import OneCycle
+from keras_transfer.testing import TestCase
 
 
 def fastai_one_cycle(t, total_steps, lr_max, pct_start=0.25, div=25.0, div_final=1e5):
@@ -19,7 +20,7 @@ def fastai_one_cycle(t, total_steps, lr_max, pct_start=0.25, div=25.0, div_final
     return sched_cos(lr_max, lr_max / div_final, (pos - pct_start) / (1 - pct_start))
 
 
-class OneCycleTest(tf.test.TestCase):
+class OneCycleTest(TestCase):
     def test_matches_fastai_fit_one_cycle(self):
         schedule = OneCycle(max_learning_rate=1e-3, total_steps=400)
         steps = [0, 25, 50, 99, 100, 250, 399, 400]

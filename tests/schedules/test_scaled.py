@@ -5,9 +5,10 @@ import tensorflow as tf
 
 from keras_transfer.schedules.scaled import ScaledSchedule
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
+from keras_transfer.testing import TestCase
 
 
-class ScaledScheduleTest(tf.test.TestCase):
+class ScaledScheduleTest(TestCase):
     def test_scales_every_step(self):
         base = SlantedTriangular(max_learning_rate=1e-2, total_steps=1000)
         scaled = ScaledSchedule(base, multiplier=0.25)

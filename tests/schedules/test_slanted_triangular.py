@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
+from keras_transfer.testing import TestCase
 
 
 def ulmfit_learning_rate(t, total_steps, max_lr, cut_frac=0.1, ratio=32):
@@ -17,7 +18,7 @@ def ulmfit_learning_rate(t, total_steps, max_lr, cut_frac=0.1, ratio=32):
     return max_lr * (1 + p * (ratio - 1)) / ratio
 
 
-class SlantedTriangularTest(tf.test.TestCase):
+class SlantedTriangularTest(TestCase):
     def test_matches_paper_formula_at_key_steps(self):
         schedule = SlantedTriangular(max_learning_rate=1e-2, total_steps=1000)
         self.assertEqual(schedule.cut, 100)

@@ -1,18 +1,13 @@
 """Tests of the Fashion-MNIST loader (Debian's dataset-fashion-mnist)."""
 
 import gzip
-import os
 
 import numpy as np
 import pytest
 
-from keras_transfer.data.datasets.fashion_mnist import DEFAULT_PATH
 from keras_transfer.data.datasets.fashion_mnist import load_fashion_mnist
 
-needs_files = pytest.mark.skipif(
-    not os.path.isdir(DEFAULT_PATH),
-    reason="sudo apt-get install dataset-fashion-mnist",
-)
+needs_files = pytest.mark.usefixtures("fashion_mnist_files")  # tests/conftest.py
 
 
 @needs_files

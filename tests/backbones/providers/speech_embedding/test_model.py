@@ -3,7 +3,6 @@
 The Keras twins against the TFLite interpreter.
 """
 
-import shutil
 import subprocess
 
 import keras
@@ -62,8 +61,7 @@ def test_end_to_end_matches_tflite_pipeline(model, clips, references):
     assert _max_diff(seq[0], seq[1]) > 1.0
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None,
-                    reason="needs the espeak-ng binary to render speech")
+@pytest.mark.usefixtures("espeak_ng")  # tests/conftest.py
 def test_spoken_word_matches_tflite(model, tmp_path):
     from scipy.io import wavfile
     from scipy.signal import resample_poly
