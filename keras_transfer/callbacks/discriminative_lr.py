@@ -110,5 +110,15 @@ class DiscriminativeLR(keras.callbacks.Callback):
             self.history.append({"epoch": epoch, **optimizer.group_learning_rates()})
 
     def get_config(self):
+        lr_range = self.lr_range
+        if isinstance(lr_range, slice):  # JSON has no slices; `from_config` rebuilds it
+            lr_range = {"slice": [lr_range.start, lr_range.stop]}
         return {"decay": self.decay, "learning_rates": self.learning_rates,
-                "lr_range": self.lr_range, "groups": self.groups, "verbose": self.verbose}
+                "lr_range": lr_range, "groups": self.groups, "verbose": self.verbose}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("lr_range"), dict) and "slice" in config["lr_range"]:
+            config["lr_range"] = slice(*config["lr_range"]["slice"])
+        return cls(**config)

@@ -199,6 +199,10 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
                 "train_batchnorm": self.train_batchnorm, "verbose": self.verbose,
                 "resume_from": self.resume_from}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 def _all_layers(model):
     found = []
