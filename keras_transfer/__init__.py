@@ -24,6 +24,7 @@ from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.distribute.strategy import get_strategy
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.export.verify_export import verify_export
@@ -31,6 +32,7 @@ from keras_transfer.features.feature_cache import FeatureCache
 from keras_transfer.groups.layer_group import LayerGroup
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.heads.classification_head import ClassificationHead
+from keras_transfer.heads.prototypical_head import PrototypicalHead
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.layers.trim_padding import TrimPadding
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
@@ -38,6 +40,7 @@ from keras_transfer.models.build_image_classifier import build_image_classifier
 from keras_transfer.models.build_sentence_similarity_model import build_sentence_similarity_model
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.models.build_token_classifier import build_token_classifier
+from keras_transfer.models.proto_net import ProtoNet
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
 from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
 from keras_transfer.recipes.fine_tune import fine_tune

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
     "ClassificationHead", "DiscriminativeLR", "DiscriminativeOptimizer", "HubBackbone",
-    "LRFinder", "OneCycle", "ProgressiveUnfreezing", "ScaledSchedule",
+    "LRFinder", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead", "ProtoNet",
+    "ScaledSchedule",
     "SlantedTriangular", "TrimPadding",
 }
 # Provider-internal layers are registered where they live (their models are

@@ -5,6 +5,7 @@ from keras_transfer.data.audio import decode_wav
 from keras_transfer.data.audio import inspect_wav
 from keras_transfer.data.audio import pad_or_trim
 from keras_transfer.data.audio import resample
+from keras_transfer.data.episode_sampler import EpisodeSampler
 from keras_transfer.data.loaders import from_arrays
 from keras_transfer.data.loaders import from_directory
 from keras_transfer.data.loaders import from_tfds

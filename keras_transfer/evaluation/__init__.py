@@ -1,4 +1,5 @@
 """Evaluation: metrics and error analysis of trained classifiers."""
 
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate

@@ -147,6 +147,19 @@ def test_feature_caching(tmp_path):
     assert (tmp_path / "features" / "train" / "meta.json").exists()
 
 
+def test_few_shot(tmp_path):
+    stdout = run_example("few_shot.py", cwd=tmp_path)
+
+    for shots in (1, 5):
+        for method in ("prototypical", "nearest_centroid"):
+            accuracy = assert_accuracy(stdout, f"5-way {shots}-shot {method} accuracy:")
+            # Pretrained features beat chance (0.2) even on 20 tiny-image episodes.
+            assert accuracy > 0.3, (shots, method, accuracy)
+            assert f"{method} accuracy: {accuracy:.4f} ± 0.0" in stdout
+    assert "(95% CI, 20 episodes)" in stdout
+    assert_accuracy(stdout, "10-way 5-shot head initialised from prototypes accuracy:")
+
+
 def test_every_example_is_tested():
     tested = {name[len("test_"):] + ".py" for name in globals()
               if name.startswith("test_") and name != "test_every_example_is_tested"}
