@@ -178,7 +178,7 @@ def main():
     parser.add_argument("--task", choices=TASKS, default="spoken_words",
                         help="dataset: the ten digits (default) or 35 noisy commands")
     parser.add_argument("--snr-db", type=float, default=10.0,
-                        help="signal-to-noise ratio of the noisy digits task. Default 10")
+                        help="SNR of the noisy digits task. Default 10")
     parser.add_argument("--train-per-word", type=int, default=None,
                         help="default 40 (quick: 10)")
     parser.add_argument("--test-per-word", type=int, default=None,
