@@ -12,6 +12,8 @@ import inspect
 from keras_transfer.data.datasets.fashion_mnist import load_fashion_mnist
 from keras_transfer.data.datasets.mnist_5k import load_mnist_5k
 from keras_transfer.data.datasets.rotten_tomatoes import load_rotten_tomatoes
+from keras_transfer.data.datasets.spoken_commands import COMMANDS
+from keras_transfer.data.datasets.spoken_commands import load_spoken_commands
 from keras_transfer.data.datasets.spoken_words import load_spoken_words
 
 DATASETS = {
@@ -51,6 +53,20 @@ DATASETS = {
         "published reviews, distributed by Cornell for research use",
         "splits": ("train", "test"),
         "num_classes": 2,
+    },
+    "spoken_commands": {
+        "modality": "audio",
+        "loader": load_spoken_commands,
+        "description": "One-second 16 kHz clips of 35 Speech-Commands words "
+        "synthesized with espeak-ng (8 accents x 54 voices, speed and pitch "
+        "varied), in white or babble noise at 0-10 dB SNR; voice-disjoint "
+        "train / test and babble, default 1,400 train / 700 test.",
+        "source": "Generated locally with the Debian package espeak-ng",
+        "license": "Generated audio, no restriction (espeak-ng itself is "
+        "GPL-3.0-or-later)",
+        "splits": ("train", "test"),
+        "num_classes": len(COMMANDS),
+        "sample_rate": 16000,
     },
     "spoken_words": {
         "modality": "audio",
@@ -108,7 +124,8 @@ def load_dataset(name, split="train", **options):
         split: str. `"train"` or `"test"`. Defaults to `"train"`.
         **options: the loader's own options, e.g. `num_examples` and `seed`
             (all datasets but `spoken_words`), `examples_per_word`, `words`
-            and `snr_db` (`spoken_words`). See `DATASETS[name]["loader"]`.
+            and `snr_db` (`spoken_words`, `spoken_commands`), `noise`
+            (`spoken_commands`). See `DATASETS[name]["loader"]`.
 
     Returns:
         `keras_transfer.data.ArraySplit` `(x, y, class_names)`.

@@ -13,20 +13,23 @@ def test_entries_are_complete():
                     "splits", "num_classes"):
             assert entry[key], (name, key)
     assert DATASETS["spoken_words"]["sample_rate"] == 16000
+    assert DATASETS["spoken_commands"]["sample_rate"] == 16000
+    assert DATASETS["spoken_commands"]["num_classes"] == 35
 
 
 def test_list_datasets():
-    assert list_datasets() == ["fashion_mnist", "mnist_5k",
-                               "rotten_tomatoes", "spoken_words"]
+    assert list_datasets() == ["fashion_mnist", "mnist_5k", "rotten_tomatoes",
+                               "spoken_commands", "spoken_words"]
     assert list_datasets("image") == ["fashion_mnist", "mnist_5k"]
-    assert list_datasets("audio") == ["spoken_words"]
+    assert list_datasets("audio") == ["spoken_commands", "spoken_words"]
     with pytest.raises(ValueError, match=r"Received: modality='video'"):
         list_datasets("video")
 
 
 def test_load_dataset_errors_list_choices():
     with pytest.raises(ValueError, match=r"Available: \['fashion_mnist', "
-                       r"'mnist_5k', 'rotten_tomatoes', 'spoken_words'\]"):
+                       r"'mnist_5k', 'rotten_tomatoes', 'spoken_commands', "
+                       r"'spoken_words'\]"):
         load_dataset("cifar10")
     with pytest.raises(ValueError, match=r"splits \['train', 'test'\]. "
                        r"Received: split='validation'"):
