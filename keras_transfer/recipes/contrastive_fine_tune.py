@@ -156,7 +156,7 @@ def contrastive_fine_tune(
                     loss="mean_squared_error")
     pair_data = tf.data.Dataset.from_tensor_slices((pairs, targets)).shuffle(
         len(targets), seed=seed).batch(batch_size)
-    history = siamese.fit(pair_data, epochs=epochs, verbose=verbose)
+    history = siamese.fit(pair_data, epochs=epochs, shuffle=False, verbose=verbose)
     logger.info("contrastive_fine_tune: %d pairs, cosine MSE %.4f -> %.4f", len(targets),
                 history.history["loss"][0], history.history["loss"][-1])
 
