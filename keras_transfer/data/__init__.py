@@ -9,6 +9,7 @@ from keras_transfer.data.episode_sampler import EpisodeSampler
 from keras_transfer.data.loaders import from_arrays
 from keras_transfer.data.loaders import from_directory
 from keras_transfer.data.loaders import from_tfds
+from keras_transfer.data.make_contrastive_pairs import make_contrastive_pairs
 from keras_transfer.data.registry import DATASETS
 from keras_transfer.data.registry import list_datasets
 from keras_transfer.data.registry import load_dataset

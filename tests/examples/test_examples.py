@@ -164,3 +164,19 @@ def test_every_example_is_tested():
     tested = {name[len("test_"):] + ".py" for name in globals()
               if name.startswith("test_") and name != "test_every_example_is_tested"}
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(tested)
+
+
+def test_zero_shot_classification(tmp_path):
+    stdout = run_example("zero_shot_classification.py", cwd=tmp_path)
+
+    assert_accuracy(stdout, "zero-shot test accuracy:")
+    assert_accuracy(stdout, "zero-shot head init):")
+    assert "served: [" in stdout
+
+
+def test_contrastive_text_fine_tuning(tmp_path):
+    stdout = run_example("contrastive_text_fine_tuning.py", cwd=tmp_path)
+
+    assert "8 labelled reviews -> 32 pairs (16 same-class)" in stdout
+    assert_accuracy(stdout, "frozen encoder accuracy:")
+    assert_accuracy(stdout, "SetFit accuracy:")
