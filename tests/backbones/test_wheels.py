@@ -45,14 +45,18 @@ def test_every_registry_requirement_is_pinned():
     from keras_transfer.data.datasets import rotten_tomatoes
 
     providers = {name: entry for name, entry in BACKBONES.items() if entry["provider"]}
-    assert sorted(providers) == ["efficientnet_lite0", "minilm_l6", "speech_embedding",
-                                 "vgg16_hed"]
+    assert sorted(providers) == ["efficientnet_lite0", "minilm_l6", "mpnet_base",
+                                 "speech_embedding", "vgg16_hed"]
     for name, entry in providers.items():
         provider = importlib.import_module(entry["provider"])
         # The package interface conversion.py calls, and the pin it converts from.
         assert callable(provider.convert) and callable(provider.verify), name
         assert provider.REQUIREMENT == entry["requirement"], name
         assert provider.REQUIREMENT in wheels.WHEEL_SHA256, name
+    from keras_transfer.backbones.providers.mpnet.config import PARTS
+
+    for part in PARTS:  # the registry pins the first; the provider fetches all five
+        assert part in wheels.WHEEL_SHA256, part
     for module in (mnist_5k, rotten_tomatoes):
         assert module.REQUIREMENT in wheels.WHEEL_SHA256, module.__name__
 

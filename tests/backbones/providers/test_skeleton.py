@@ -104,7 +104,7 @@ def _provider_packages():
 def test_every_provider_is_a_package_of_small_single_concern_files():
     packages = _provider_packages()
     assert [p.name for p in packages] == [
-        "efficientnet_lite0", "minilm", "speech_embedding", "vgg16_hed"]
+        "efficientnet_lite0", "minilm", "mpnet", "speech_embedding", "vgg16_hed"]
     modules = sorted(p.name for p in PROVIDERS.glob("*.py"))
     assert modules == ["__init__.py", "skeleton.py"]
     for package in packages:

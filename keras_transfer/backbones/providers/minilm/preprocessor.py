@@ -7,21 +7,38 @@ import tensorflow as tf
 from keras_transfer.backbones.providers.minilm.model import import_text_deps
 
 
-class BertPreprocessor(tf.Module):
-    """In-graph BERT tokenization and packing (lowercase + accent stripping)."""
+BERT_SPECIAL_TOKENS = {"cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "unk": "[UNK]"}
 
-    def __init__(self, vocab_path, seq_length):
+
+class BertPreprocessor(tf.Module):
+    """In-graph BERT tokenization and packing (lowercase + accent stripping).
+
+    Shared by every WordPiece text provider: BERT-family checkpoints differ
+    only in the names of their special tokens (MPNet's `vocab.txt` writes
+    `<s>`, `</s>`, `<pad>` where BERT writes `[CLS]`, `[SEP]`, `[PAD]`), so
+    those are data (`special_tokens`), not code.
+
+    Args:
+        vocab_path: str or path. The WordPiece `vocab.txt`.
+        seq_length: int. Tokens per packed example.
+        special_tokens: dict with keys `cls`, `sep`, `pad`, `unk` (the
+            vocabulary's spelling of each). Defaults to `None`
+            (`BERT_SPECIAL_TOKENS`).
+    """
+
+    def __init__(self, vocab_path, seq_length, special_tokens=None):
         super().__init__(name="preprocessor")
         _, tensorflow_text = import_text_deps()
+        special = dict(BERT_SPECIAL_TOKENS, **(special_tokens or {}))
         tokens = Path(vocab_path).read_text(encoding="utf-8").splitlines()
         index = {token: i for i, token in enumerate(tokens)}
-        missing = [t for t in ("[CLS]", "[SEP]", "[PAD]", "[UNK]") if t not in index]
+        missing = [t for t in special.values() if t not in index]
         if missing:
             raise ValueError(f"The vocabulary {vocab_path} lacks {missing}.")
         self.seq_length = seq_length
-        self.cls_id = index["[CLS]"]
-        self.sep_id = index["[SEP]"]
-        self.pad_id = index["[PAD]"]
+        self.cls_id = index[special["cls"]]
+        self.sep_id = index[special["sep"]]
+        self.pad_id = index[special["pad"]]
         # TextFileInitializer tracks the file as a SavedModel asset, so the
         # vocabulary is copied into `assets/` and moves with the folder.
         initializer = tf.lookup.TextFileInitializer(
@@ -40,7 +57,7 @@ class BertPreprocessor(tf.Module):
             self.vocab_table,
             lower_case=False,
             token_out_type=tf.int64,
-            unknown_token="[UNK]",
+            unknown_token=special["unk"],
         )
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])

@@ -21,13 +21,13 @@ MAX_UNRELATED_COSINE = 0.2
 REFERENCE_ATOL = 1e-5
 
 
-def _layer_norm(x, gamma, beta, epsilon=1e-12):
+def layer_norm(x, gamma, beta, epsilon=1e-12):
     mean = x.mean(-1, keepdims=True)
     variance = ((x - mean) ** 2).mean(-1, keepdims=True)
     return (x - mean) / np.sqrt(variance + epsilon) * gamma + beta
 
 
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def reference_forward(weights, word_ids, mask, type_ids):
@@ -55,7 +55,7 @@ def reference_forward(weights, word_ids, mask, type_ids):
         + w["embeddings.position_embeddings.weight"][:length][None]
         + w["embeddings.token_type_embeddings.weight"][np.asarray(type_ids)]
     )
-    x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+    x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
     bias = (1.0 - mask)[:, None, None, :] * -1e9
     num_layers = 1 + max(
         int(k.split(".")[2]) for k in w if k.startswith("encoder.layer.")
@@ -77,14 +77,14 @@ def reference_forward(weights, word_ids, mask, type_ids):
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         scores /= scores.sum(-1, keepdims=True)
         context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, -1)
-        attended = _layer_norm(
+        attended = layer_norm(
             dense("attention.output.dense", context) + x,
             w[p + "attention.output.LayerNorm.weight"],
             w[p + "attention.output.LayerNorm.bias"],
         )
         hidden = dense("intermediate.dense", attended)
-        hidden = 0.5 * hidden * (1.0 + _erf(hidden / math.sqrt(2.0)))
-        x = _layer_norm(
+        hidden = 0.5 * hidden * (1.0 + erf(hidden / math.sqrt(2.0)))
+        x = layer_norm(
             dense("output.dense", hidden) + attended,
             w[p + "output.LayerNorm.weight"],
             w[p + "output.LayerNorm.bias"],
@@ -94,7 +94,7 @@ def reference_forward(weights, word_ids, mask, type_ids):
     return {"sequence_output": x, "pooled_output": pooled, "default": mean}
 
 
-def _cosine(a, b):
+def cosine(a, b):
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
@@ -130,8 +130,8 @@ def verify(export_dir):
 
     sentences = [ANCHOR, SIMILAR, UNRELATED]
     embeddings = sentence_encoder(tf.constant(sentences)).numpy()
-    similar = _cosine(embeddings[0], embeddings[1])
-    unrelated = _cosine(embeddings[0], embeddings[2])
+    similar = cosine(embeddings[0], embeddings[1])
+    unrelated = cosine(embeddings[0], embeddings[2])
 
     accents = preprocessor(tf.constant([ACCENTED, UNACCENTED]))
     accent_ids = accents["input_word_ids"].numpy()
