@@ -41,6 +41,26 @@ part of the recipe bought", and docs/benchmarks.md):
   `ONE_CYCLE_FINAL_DIV_FACTOR = 1e5`: fastai's `fit_one_cycle`.
 - `BATCH_SIZE = 32`: the command line's batch size (Keras' own default).
 
+- `PLAN = "auto"`, `LINEAR_PROBE_MAX_PER_CLASS`, `HOLDOUT_MAX_PER_CLASS`:
+  `fine_tune`'s plan by label budget (`keras_transfer.choose_plan`; the
+  measurements behind the thresholds are in docs/concepts.md, "Choosing a
+  strategy by label budget"). At most `LINEAR_PROBE_MAX_PER_CLASS` labelled
+  examples in the smallest class: linear probe only (no backbone update);
+  above: linear probe, then fine-tuning from that head (LP-FT, Kumar et al.
+  2022). At most `HOLDOUT_MAX_PER_CLASS`: `HOLDOUT_FRACTION` of the training
+  data (stratified) is held out for early stopping with best-weights
+  restore (`PROBE_PATIENCE` epochs for the probe, `FINE_TUNING_PATIENCE`
+  for fine-tuning), and fine-tuning is kept only if it lowers the held-out
+  loss below the probe's.
+- `PROBE_EPOCHS = 20`, `PROBE_MIN_STEPS = 200`: the linear probe trains on
+  cached features (`keras_transfer.FeatureCache`) at `HEAD_LEARNING_RATE`
+  for `PROBE_EPOCHS` epochs, raised so that it takes at least
+  `PROBE_MIN_STEPS` optimizer steps (16 examples are one batch: 20 epochs
+  would be 20 steps, far from converged; cached epochs cost almost nothing).
+- `L2_SP_ALPHA = 0.01`: the L2-SP strength (Li et al. 2018: alpha/2 *
+  ||w - w0||^2 on the backbone) used when `fine_tune(l2_sp=True)`; off by
+  default.
+
 Not public API: read by keras_transfer's modules; users pass their own
 values as arguments.
 """
@@ -64,3 +84,13 @@ SLANTED_TRIANGULAR_RATIO = 32
 ONE_CYCLE_WARMUP_FRAC = 0.25
 ONE_CYCLE_DIV_FACTOR = 25.0
 ONE_CYCLE_FINAL_DIV_FACTOR = 1e5
+
+PLAN = "auto"
+LINEAR_PROBE_MAX_PER_CLASS = 16
+HOLDOUT_MAX_PER_CLASS = 100
+HOLDOUT_FRACTION = 0.2
+PROBE_EPOCHS = 20
+PROBE_MIN_STEPS = 200
+PROBE_PATIENCE = 20
+FINE_TUNING_PATIENCE = 2
+L2_SP_ALPHA = 0.01
