@@ -31,10 +31,9 @@ part of the recipe bought", and docs/benchmarks.md):
   (1.0 would make `DiscriminativeLR()` a no-op): discriminative rates are
   opt-in, and this is the value the literature uses when one opts in.
 - `EPOCHS = 3`, `HEAD_EPOCHS = 1`, `SCHEDULE = "slanted_triangular"`:
-  `fine_tune`'s run (ULMFiT's schedule); the command line uses `EPOCHS` too,
-  but trains the head for `BASELINE_EPOCHS = 20` epochs on cached features
-  instead of `HEAD_EPOCHS` through the frozen backbone (20 epochs on cached
-  features cost about one forward pass).
+  `fine_tune`'s run (ULMFiT's schedule; `HEAD_EPOCHS` is the `"full"`
+  plan's random-head phase through the frozen backbone); the command line
+  uses `EPOCHS` too.
 - `SLANTED_TRIANGULAR_CUT_FRAC = 0.1`, `SLANTED_TRIANGULAR_RATIO = 32`:
   ULMFiT's values (Howard & Ruder 2018).
 - `ONE_CYCLE_WARMUP_FRAC = 0.25`, `ONE_CYCLE_DIV_FACTOR = 25.0`,
@@ -52,7 +51,9 @@ part of the recipe bought", and docs/benchmarks.md):
   restore (`PROBE_PATIENCE` epochs for the probe, `FINE_TUNING_PATIENCE`
   for fine-tuning), and fine-tuning is kept only if it lowers the held-out
   loss below the probe's.
-- `PROBE_EPOCHS = 20`, `PROBE_MIN_STEPS = 200`: the linear probe trains on
+- `PROBE_EPOCHS = 20`, `PROBE_MIN_STEPS = 200`: the linear probe (the command
+  line's `--baseline-epochs`; 20 epochs on cached features cost about one
+  forward pass) trains on
   cached features (`keras_transfer.FeatureCache`) at `HEAD_LEARNING_RATE`
   for `PROBE_EPOCHS` epochs, raised so that it takes at least
   `PROBE_MIN_STEPS` optimizer steps (16 examples are one batch: 20 epochs
@@ -75,7 +76,6 @@ DISCRIMINATIVE_DECAY = 2.6
 EPOCHS = 3
 HEAD_EPOCHS = 1
 SCHEDULE = "slanted_triangular"
-BASELINE_EPOCHS = 20
 BATCH_SIZE = 32
 
 SLANTED_TRIANGULAR_CUT_FRAC = 0.1
