@@ -43,8 +43,9 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
 
     With `holdout` (by default when the smallest class has at most
     `HOLDOUT_MAX_PER_CLASS` examples and no `validation_data` is given), a
-    stratified `HOLDOUT_FRACTION` of `train_data` is held out (the data is
-    materialised in memory once): the probe and the fine-tuning stop early
+    stratified `HOLDOUT_FRACTION` of `train_data` is held out (the few
+    examples are then held in memory, so random augmentation in the
+    pipeline is drawn once): the probe and the fine-tuning stop early
     on its loss and keep their best weights
     (`keras.callbacks.EarlyStopping(restore_best_weights=True)`), and
     fine-tuning is undone if its best held-out loss is worse than the
@@ -156,8 +157,7 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
                          "(inputs, labels) batches (its labels are counted and its features "
                          "cached); pass plan='full' for other inputs. Received: "
                          f"train_data of type {type(train_data).__name__}")
-    x, y = _collect(train_data)
-    labels = _label_ids(y)
+    labels = np.concatenate([_label_ids(_labels_of(batch)) for batch in train_data])
     counts = np.bincount(labels)
     counts = counts[counts > 0]
     chosen = choose_plan(int(counts.min()), plan)
@@ -167,6 +167,12 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
                     else None)
     batch_size = int(tf.nest.flatten(next(iter(train_data)))[0].shape[0])
     train_index, held_index = _stratified_split(labels, fraction or 0.0)
+    if len(held_index):  # few labels: small enough to hold in memory
+        x, y = _collect(train_data)
+        train_part = _batched(x, y, train_index, batch_size, shuffle=True)
+        held_part = _batched(x, y, held_index, batch_size)
+    else:
+        train_part, held_part = train_data, None
     info = {"plan": chosen["plan"], "reason": chosen["reason"],
             "examples_per_class": chosen["examples_per_class"], "holdout": len(held_index),
             "l2_sp": alpha if chosen["plan"] == "lp_ft" else None}
@@ -174,8 +180,6 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
         info["reason"] = (chosen["reason"].split("; <=")[0]
                           + "; validation_data given, so nothing is held out")
     say(f"Plan: {info['plan']} ({info['reason']})", verbose)
-    train_part = _batched(x, y, train_index, batch_size, shuffle=True)
-    held_part = _batched(x, y, held_index, batch_size) if len(held_index) else None
     if loss is None:
         loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
 
@@ -278,7 +282,7 @@ def _probe(model, train_part, held_part, num_train, batch_size, loss, metrics, e
            verbose):
     """Linear probe: the head on cached features, early-stopped on the held-out part."""
     cache = FeatureCache(model)
-    train_features = cache.extract(train_part)
+    train_features = cache.extract(train_part, shuffle=True, seed=0)
     held_features = cache.extract(held_part) if held_part is not None else None
     if epochs is None:
         steps = max(1, math.ceil(num_train / batch_size))
@@ -306,6 +310,14 @@ def _attach_l2_sp(backbone_groups, alpha):
             attached.append((variable, variable.regularizer))
             variable.regularizer = L2SP(alpha, variable)
     return attached
+
+
+def _labels_of(batch):
+    _, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+    if y is None:
+        raise ValueError("`train_data` yields inputs without labels; `fine_tune` needs "
+                         "(inputs, labels) batches.")
+    return np.asarray(y)
 
 
 def _collect(dataset):
