@@ -11,7 +11,8 @@ example pool) and the same test sample:
   settings: peak 2e-4, decay 1.0; epochs raised to >= 30 steps, as
   text_quality.py does);
 - linear_probe / lp_ft / lp_ft_l2sp: `fine_tune(plan=...)` at the same
-  settings, with its automatic held-out split (<= 100 per class).
+  settings, with its automatic held-out split (<= 100 per class);
+  lp_ft_no_holdout: LP-FT on all the labels, no early stopping.
 
     python benchmarks/label_budget.py --labels 8,100 --seeds 1 --test 1000
 """
@@ -29,7 +30,8 @@ import harness  # noqa: E402
 import keras_transfer  # noqa: E402
 from keras_transfer import data  # noqa: E402
 
-METHODS = ("frozen_logreg", "old_default", "linear_probe", "lp_ft", "lp_ft_l2sp")
+METHODS = ("frozen_logreg", "old_default", "linear_probe", "lp_ft", "lp_ft_l2sp",
+           "lp_ft_no_holdout")
 
 
 def main():
@@ -84,7 +86,9 @@ def main():
                             plan = "linear_probe" if method == "linear_probe" else "lp_ft"
                             history = keras_transfer.fine_tune(
                                 model, dataset(x, y, True, seed), epochs=total, plan=plan,
-                                l2_sp=True if method == "lp_ft_l2sp" else None, **kwargs)
+                                l2_sp=True if method == "lp_ft_l2sp" else None,
+                                holdout=None if method == "lp_ft_no_holdout" else "auto",
+                                **kwargs)
                         record["plan"] = {key: value for key, value in history.plan.items()
                                           if key != "reason"}
                         predicted = harness.predict_labels(model, test_ds)

@@ -23,7 +23,9 @@ def choose_plan(examples_per_class, plan=defaults.PLAN):
       `head_epochs` through the frozen backbone, then gradual unfreezing.
 
     `"auto"` chooses by the size of the smallest class: at most
-    `LINEAR_PROBE_MAX_PER_CLASS` (16) examples, `"linear_probe"`; more,
+    `LINEAR_PROBE_MAX_PER_CLASS` (2) examples, `"linear_probe"` (no class
+    can then give an example to a held-out split and keep two to train on,
+    so fine-tuning could not be checked against the probe); more,
     `"lp_ft"`. At most `HOLDOUT_MAX_PER_CLASS` (100) examples, a held-out
     split of the training data with early stopping is used too (`holdout`
     in the result). The thresholds come from measurements on Rotten
@@ -49,7 +51,7 @@ def choose_plan(examples_per_class, plan=defaults.PLAN):
     Example:
 
     >>> keras_transfer.choose_plan(8)["plan"]
-    'linear_probe'
+    'lp_ft'
     """
     check_one_of(plan, "plan", PLANS)
     check_int(examples_per_class, "examples_per_class", minimum=1)

@@ -6,6 +6,7 @@ from tests.test_case import TestCase
 class ChoosePlanTest(TestCase):
     def test_table_by_examples_per_class(self):
         probe_max, holdout_max = defaults.LINEAR_PROBE_MAX_PER_CLASS, defaults.HOLDOUT_MAX_PER_CLASS
+        self.assertEqual((probe_max, holdout_max), (2, 100))  # docs/concepts.md says why
         table = {1: ("linear_probe", True), probe_max: ("linear_probe", True),
                  probe_max + 1: ("lp_ft", True), holdout_max: ("lp_ft", True),
                  holdout_max + 1: ("lp_ft", False), 5000: ("lp_ft", False)}

@@ -90,15 +90,15 @@ class FineTunePlanTest(TestCase):
 
     def test_auto_plan_by_examples_per_class(self):
         model = self._model()
-        history = fine_tune(model, self._data(32), probe_epochs=2, verbose=0)
-        # 16 per class <= LINEAR_PROBE_MAX_PER_CLASS: probe only, 20% held out.
+        history = fine_tune(model, self._data(4), probe_epochs=2, verbose=0)
+        # 2 per class <= LINEAR_PROBE_MAX_PER_CLASS: probe only, 1 per class held out.
         self.assertEqual(history.plan["plan"], "linear_probe")
-        self.assertEqual(history.plan["examples_per_class"], 16)
-        self.assertEqual(history.plan["holdout"], 6)  # round(0.2 * 16) = 3 per class
-        self.assertIn("16 examples per class", history.plan["reason"])
+        self.assertEqual(history.plan["examples_per_class"], 2)
+        self.assertEqual(history.plan["holdout"], 2)
+        self.assertIn("2 examples per class", history.plan["reason"])
         history = fine_tune(self._model(), self._data(40), probe_epochs=2, epochs=1, verbose=0)
         self.assertEqual(history.plan["plan"], "lp_ft")
-        self.assertEqual(history.plan["holdout"], 8)
+        self.assertEqual(history.plan["holdout"], 8)  # round(0.2 * 20) = 4 per class
         self.assertLen(history.stages[-1]["trainable_groups"], 4)  # fine-tuning unfroze all
 
     def test_lp_ft_starts_from_the_probed_head(self):
