@@ -112,9 +112,11 @@ def build_parser():
     verbs.required = True
 
     fit = verbs.add_parser("fit", help="fine-tune a backbone on a dataset",
-                           description="Fine-tune a pretrained backbone: frozen baseline on "
-                                       "cached features, then gradual unfreezing with "
-                                       "discriminative learning rates; evaluate, export, report.")
+                           description="Fine-tune a pretrained backbone with a plan that fits "
+                                       "the label budget (--plan): a linear probe on cached "
+                                       "features (the frozen baseline), then gradual "
+                                       "unfreezing with discriminative learning rates; "
+                                       "evaluate, export, report.")
     _add_fit_arguments(fit)
     demo = verbs.add_parser("demo", help="fit the embedded default (MiniLM-L6 on Rotten Tomatoes)",
                             description="The embedded default: all-MiniLM-L6-v2 fine-tuned on "
