@@ -156,6 +156,7 @@ history = keras_transfer.fine_tune(
     head_epochs=0,
     learning_rate=1e-3,
     validation_data=test_ds,
+    plan="full",  # the head is trained above; "auto" would probe it again
     verbose=2,
 )
 

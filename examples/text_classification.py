@@ -166,6 +166,7 @@ history = keras_transfer.fine_tune(
     learning_rate=2e-4,
     decay=1.0,
     validation_data=test_ds,
+    plan="full",  # the head is trained above; "auto" would probe it again
     verbose=2,
 )
 for stage in history.stages:

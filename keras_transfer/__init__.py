@@ -46,7 +46,9 @@ from keras_transfer.models.init_head_from_class_descriptions import init_head_fr
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
 from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
 from keras_transfer.recipes.contrastive_fine_tune import contrastive_fine_tune
+from keras_transfer.recipes.choose_plan import choose_plan
 from keras_transfer.recipes.fine_tune import fine_tune
+from keras_transfer.regularizers.l2_sp import L2SP
 from keras_transfer.report.build_confusion_matrix_figure import build_confusion_matrix_figure
 from keras_transfer.report.build_learning_curves_figure import build_learning_curves_figure
 from keras_transfer.report.build_per_class_figure import build_per_class_figure

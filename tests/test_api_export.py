@@ -13,13 +13,13 @@ import pytest
 import keras_transfer
 from keras_transfer import api_export
 from keras_transfer.api_export import keras_transfer_export
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
-    "ClassificationHead", "DiscriminativeLR", "DiscriminativeOptimizer", "HubBackbone",
+    "ClassificationHead", "DiscriminativeLR", "DiscriminativeOptimizer", "HubBackbone", "L2SP",
     "LRFinder", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead", "ProtoNet",
     "ScaledSchedule",
     "SlantedTriangular", "TrimPadding",

@@ -25,7 +25,7 @@ metrics.json, config.json, evaluation.json and report.md with PNG figures.
 
 DEMO_DEFAULTS = dict(backbone="minilm_l6", data="rotten_tomatoes", task="text", epochs=2,
                      precision="mixed_bfloat16",
-                     baseline_epochs=20, num_train=2000, num_test=1000)
+                     num_train=2000, num_test=1000)
 
 
 def _rate(value):
@@ -45,10 +45,21 @@ def _add_fit_arguments(parser, demo=False):
                         help="modality; inferred for built-in datasets")
     parser.add_argument("--epochs", type=int, default=defaults.get("epochs", recipe.EPOCHS),
                         help="fine-tuning epochs (default: %(default)s)")
+    parser.add_argument("--plan", choices=["auto", "linear_probe", "lp_ft", "full"],
+                        default=recipe.CLI_PLAN,
+                        help="auto: by labelled examples in the smallest class, linear probe "
+                             f"only up to {recipe.LINEAR_PROBE_MAX_PER_CLASS}, else linear "
+                             "probe then fine-tuning (lp_ft); up to "
+                             f"{recipe.HOLDOUT_MAX_PER_CLASS}, {recipe.HOLDOUT_FRACTION * 100:.0f}%% "
+                             "of the training data is held out for early stopping. full: a "
+                             "random head, then fine-tuning (see docs/concepts.md, 'Choosing "
+                             "a strategy by label budget') (default: %(default)s)")
     parser.add_argument("--baseline-epochs", type=int,
-                        default=defaults.get("baseline_epochs", recipe.BASELINE_EPOCHS),
-                        help="epochs of the frozen-backbone head on cached features, trained "
-                             "first and reported as the baseline; 0 skips (default: %(default)s)")
+                        default=defaults.get("baseline_epochs"),
+                        help="epochs of the linear probe (the frozen-backbone head on cached "
+                             "features, reported as the baseline), raised to at least "
+                             f"{recipe.PROBE_MIN_STEPS} steps when not given; 0 skips it (plan "
+                             f"full) (default: {recipe.PROBE_EPOCHS})")
     parser.add_argument("--unfreeze", choices=["gradual", "all", "none"], default="gradual",
                         help="gradual: unfreeze the backbone top-down during fine-tuning; "
                              "all: every group at once; none: keep it frozen "
@@ -101,9 +112,11 @@ def build_parser():
     verbs.required = True
 
     fit = verbs.add_parser("fit", help="fine-tune a backbone on a dataset",
-                           description="Fine-tune a pretrained backbone: frozen baseline on "
-                                       "cached features, then gradual unfreezing with "
-                                       "discriminative learning rates; evaluate, export, report.")
+                           description="Fine-tune a pretrained backbone with a plan that fits "
+                                       "the label budget (--plan): a linear probe on cached "
+                                       "features (the frozen baseline), then gradual "
+                                       "unfreezing with discriminative learning rates; "
+                                       "evaluate, export, report.")
     _add_fit_arguments(fit)
     demo = verbs.add_parser("demo", help="fit the embedded default (MiniLM-L6 on Rotten Tomatoes)",
                             description="The embedded default: all-MiniLM-L6-v2 fine-tuned on "

@@ -1,8 +1,10 @@
 """The `fit` pipeline shared by `keras-transfer fit` and `keras-transfer demo`.
 
-data → model → frozen baseline on cached features → progressive unfreezing
-with discriminative learning rates → evaluation → `.keras` + TF Serving export
-→ report. Every artefact goes into one run directory.
+data → model → plan by label budget (`--plan`, `keras_transfer.choose_plan`) →
+`fine_tune`: linear probe on cached features (the frozen baseline), then, for
+`lp_ft`, progressive unfreezing with discriminative learning rates →
+evaluation → `.keras` + TF Serving export → report (with a "Strategy"
+section). Every artefact goes into one run directory.
 """
 
 import json
@@ -17,6 +19,7 @@ import tensorflow as tf
 
 from keras_transfer.cli.data_source import check_backbone, dataset_modality, load_source
 from keras_transfer.cli.errors import UsageError
+from keras_transfer.recipes import defaults as recipe
 from keras_transfer.utils.messages import say
 
 BUILDERS = {
@@ -37,7 +40,6 @@ def run_fit(config, verbose=1):
     """Runs the pipeline for a config dict (the CLI's arguments); returns the metrics."""
     from keras_transfer.distribute.strategy import get_strategy
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
-    from keras_transfer.features.feature_cache import FeatureCache
     from keras_transfer.recipes.fine_tune import fine_tune
 
     started = time.perf_counter()
@@ -64,39 +66,43 @@ def run_fit(config, verbose=1):
 
     metrics = {"backbone": config["backbone"], "data": config["data"],
                "classes": source.class_names}
-    baseline = None
-    if config["baseline_epochs"] > 0:
-        say(f"Frozen baseline: head on cached backbone features, "
-            f"{config['baseline_epochs']} epochs", verbose)
-        cache = FeatureCache(model)
-        t0 = time.perf_counter()
-        train_features = cache.extract(source.train, shuffle=True, seed=config["seed"])
-        extract_s = time.perf_counter() - t0
-        cache.fit(train_features, epochs=config["baseline_epochs"], verbose=0)
-        baseline = predict_and_evaluate(model, source.test, class_names=source.class_names)
-        metrics["baseline"] = {"accuracy": baseline["accuracy"],
-                               "macro_f1": baseline["macro_f1"],
-                               "feature_extraction_seconds": round(extract_s, 1)}
-        say(f"Frozen baseline accuracy: {baseline['accuracy']:.4f}", verbose)
-        del train_features
-
-    history = None
-    if config["unfreeze"] != "none" and config["epochs"] > 0:
-        gradual = config["unfreeze"] == "gradual"
-        say(f"Fine-tuning: {config['epochs']} epochs, "
-            f"{'gradual unfreezing' if gradual else 'all groups unfrozen'}, "
-            f"discriminative LR (decay {config['decay']}), {config['schedule']} schedule", verbose)
-        history = fine_tune(model, source.train, epochs=config["epochs"],
-                            head_epochs=0 if baseline is not None else 1,
-                            learning_rate=config["learning_rate"], decay=config["decay"],
-                            schedule=config["schedule"], gradual_unfreezing=gradual,
-                            validation_data=source.test,
-                            verbose=verbose)
+    chosen = _choose_plan(config, source.train)
+    if chosen.get("forced_by"):
+        say(f"Plan: {chosen['plan']} ({chosen['reason']})", verbose)
+    baseline_at_start = _EvaluateAtStart(source)
+    holdout = chosen["holdout"]
+    if chosen["plan"] == "full":
+        say(f"Fine-tuning: head {recipe.HEAD_EPOCHS} epoch(s) through the frozen backbone, "
+            f"then {config['epochs']} epochs", verbose)
+    elif chosen["plan"] == "lp_ft":
+        say(f"Linear probe on cached features, then fine-tuning: {config['epochs']} epochs, "
+            f"{'gradual unfreezing' if config['unfreeze'] != 'all' else 'all groups unfrozen'}"
+            f", discriminative LR (decay {config['decay']}), {config['schedule']} schedule",
+            verbose)
+    history = fine_tune(model, source.train, plan=chosen["argument"], epochs=config["epochs"],
+                        head_epochs=recipe.HEAD_EPOCHS,
+                        probe_epochs=config.get("baseline_epochs") or None,
+                        learning_rate=config["learning_rate"], decay=config["decay"],
+                        schedule=config["schedule"],
+                        gradual_unfreezing=config["unfreeze"] != "all",
+                        validation_data=None if holdout else source.test,
+                        holdout="auto" if holdout else None,
+                        callbacks=[baseline_at_start] if chosen["plan"] == "lp_ft" else None,
+                        verbose=verbose)
+    metrics["plan"] = _jsonable({**history.plan, **({"reason": chosen["reason"]}
+                                                     if chosen.get("forced_by") else {})})
     evaluation = predict_and_evaluate(model, source.test, class_names=source.class_names)
+    baseline = baseline_at_start.result
+    if chosen["plan"] == "linear_probe":
+        baseline = evaluation
+    if baseline is not None:
+        metrics["baseline"] = {"accuracy": baseline["accuracy"],
+                               "macro_f1": baseline["macro_f1"]}
+        say(f"Frozen baseline (linear probe) accuracy: {baseline['accuracy']:.4f}", verbose)
     metrics["fine_tuned"] = {"accuracy": evaluation["accuracy"],
                              "macro_f1": evaluation["macro_f1"]}
     say(f"Accuracy: frozen baseline {metrics.get('baseline', {}).get('accuracy', float('nan')):.4f}"
-        f" -> fine-tuned {evaluation['accuracy']:.4f}", verbose)
+        f" -> final ({chosen['plan']}) {evaluation['accuracy']:.4f}", verbose)
 
     model_path = run_dir / "model.keras"
     model.save(model_path)
@@ -122,6 +128,52 @@ def run_fit(config, verbose=1):
     return metrics, model, source
 
 
+def _choose_plan(config, train):
+    """`--plan`, or the plan for the smallest class's size (`choose_plan`)."""
+    from keras_transfer.recipes.choose_plan import choose_plan
+
+    labels = np.concatenate([np.asarray(y).reshape(-1) if np.ndim(y) < 2
+                             else np.argmax(y, -1) for _, y in train])
+    counts = np.bincount(labels.astype("int64"))
+    smallest = int(counts[counts > 0].min())
+    plan = config.get("plan") or "auto"
+    no_probe = config["baseline_epochs"] == 0
+    no_fine_tuning = config["unfreeze"] == "none" or config["epochs"] == 0
+    if no_probe and no_fine_tuning:
+        raise UsageError("--baseline-epochs 0 with --epochs 0 or --unfreeze none trains "
+                         "nothing; drop one of them")
+    if plan == "auto" and (no_probe or no_fine_tuning):
+        plan = "full" if no_probe else "linear_probe"
+        chosen = choose_plan(smallest, plan)
+        chosen["forced_by"] = "--baseline-epochs 0" if no_probe else "--epochs 0 / --unfreeze none"
+        chosen["reason"] = ("--baseline-epochs 0: no linear probe" if no_probe else
+                            "--epochs 0 or --unfreeze none: no fine-tuning")
+        chosen["argument"] = plan
+        return chosen
+    if no_probe and plan in ("linear_probe", "lp_ft"):
+        raise UsageError(f"--plan {plan} trains a linear probe; --baseline-epochs must be > 0")
+    if no_fine_tuning and plan in ("lp_ft", "full"):
+        raise UsageError(f"--plan {plan} fine-tunes; --epochs must be > 0 and --unfreeze "
+                         "not none")
+    # fine_tune counts the labels again and gives the reason itself.
+    return {**choose_plan(smallest, plan), "argument": plan}
+
+
+class _EvaluateAtStart(keras.callbacks.Callback):
+    """Test metrics of the linear probe: evaluated when fine-tuning starts."""
+
+    def __init__(self, source):
+        super().__init__()
+        self.source = source
+        self.result = None
+
+    def on_train_begin(self, logs=None):
+        from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
+
+        self.result = predict_and_evaluate(self.model, self.source.test,
+                                           class_names=self.source.class_names)
+
+
 def _image_size(config, modality):
     """The training image size, for the serving graph's decoder."""
     if modality != "image":
@@ -144,10 +196,12 @@ def _report(run_dir, history, evaluation, metrics, config, verbose):
         return None
     extra = {"baseline": metrics.get("baseline"), "config": config,
              "seconds": metrics.get("seconds")}
+    plan = metrics.get("plan")
     return write_report(run_dir, history.history if history else {}, evaluation,
                         stages=getattr(history, "stages", None),
                         group_learning_rates=getattr(history, "group_learning_rates", None),
-                        title=f"{config['backbone']} on {config['data']}", extra=extra)
+                        title=f"{config['backbone']} on {config['data']}", extra=extra,
+                        plan=plan)
 
 
 def _jsonable(value):

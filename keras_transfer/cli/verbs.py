@@ -14,7 +14,7 @@ from keras_transfer.utils.messages import say
 
 def _fit_config(args):
     config = {k: v for k, v in vars(args).items() if k not in ("verb", "quiet")}
-    if config["epochs"] < 0 or config["baseline_epochs"] < 0:
+    if config["epochs"] < 0 or (config["baseline_epochs"] or 0) < 0:
         raise UsageError("--epochs and --baseline-epochs must be >= 0")
     if config["batch_size"] < 1:
         raise UsageError(f"--batch-size must be >= 1, got {config['batch_size']}")

@@ -3,15 +3,21 @@
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
+from keras_transfer.features.feature_cache import FeatureCache
 from keras_transfer.recipes import defaults
+from keras_transfer.recipes.choose_plan import PLANS, choose_plan
+from keras_transfer.regularizers.l2_sp import L2SP
 from keras_transfer.schedules.one_cycle import OneCycle
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
-from keras_transfer.utils.argument_validation import check_int, check_one_of, check_positive
+from keras_transfer.utils.argument_validation import (check_int, check_number, check_one_of,
+                                                      check_positive)
+from keras_transfer.utils.messages import say
 
 _SCHEDULES = ("one_cycle", "slanted_triangular", "constant")
 
@@ -20,8 +26,32 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
               learning_rate=defaults.HEAD_LEARNING_RATE, decay=defaults.DECAY,
               schedule=defaults.SCHEDULE, optimizer="adam", loss=None, metrics=("accuracy",),
               validation_data=None, steps_per_epoch=None, train_batchnorm=False,
-              gradual_unfreezing=True, callbacks=None, verbose=1):
-    """Fine-tunes a pretrained model: head first, then gradual unfreezing.
+              gradual_unfreezing=True, callbacks=None, verbose=1, plan=defaults.PLAN,
+              l2_sp=None, holdout="auto", probe_epochs=None):
+    """Fine-tunes a pretrained model with a plan that fits the label budget.
+
+    `plan` says how (see `keras_transfer.choose_plan`, which `"auto"` asks,
+    counting the labels of `train_data` per class):
+
+    - `"linear_probe"` (few labels): only the head trains, on backbone
+      features computed once (`keras_transfer.FeatureCache`), Adam at
+      `HEAD_LEARNING_RATE` for `probe_epochs`; the backbone never changes.
+    - `"lp_ft"`: that probe, then the recipe below from the probed head
+      with `head_epochs=0` (LP-FT, Kumar et al. 2022).
+    - `"full"`: the recipe below from the model's head as it is (fine_tune's
+      behaviour before plans existed).
+
+    With `holdout` (by default when the smallest class has at most
+    `HOLDOUT_MAX_PER_CLASS` examples and no `validation_data` is given), a
+    stratified `HOLDOUT_FRACTION` of `train_data` is held out (the few
+    examples are then held in memory, so random augmentation in the
+    pipeline is drawn once): the probe and the fine-tuning stop early
+    on its loss and keep their best weights
+    (`keras.callbacks.EarlyStopping(restore_best_weights=True)`), and
+    fine-tuning is undone if its best held-out loss is worse than the
+    probe's. `l2_sp` adds `keras_transfer.L2SP` to every backbone variable
+    while fine-tuning. The plan, its reason and what each stage did are
+    printed and returned in `history.plan`.
 
     The recipe (ULMFiT; fastai's `fine_tune`), built only from keras_transfer's
     public pieces, in ONE `model.fit`:
@@ -70,10 +100,27 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
             `True`.
         callbacks: list. Extra callbacks. Defaults to `None`.
         verbose: int. Passed to `fit` and the callbacks. Defaults to 1.
+        plan: str. `"auto"`, `"linear_probe"`, `"lp_ft"` or `"full"` (see
+            above). Defaults to `"full"` (`defaults.PLAN`: it measured best so
+            far; `"auto"` is opt-in).
+        l2_sp: float, bool or None. L2-SP strength on the backbone while
+            fine-tuning; `True` means `L2_SP_ALPHA` (0.01). Defaults to
+            `None` (off).
+        holdout: "auto", float or None. Fraction of `train_data` held out
+            for early stopping; `"auto"`: `HOLDOUT_FRACTION` (0.2) when
+            `choose_plan` advises it and `validation_data` is None. Not
+            used by `plan="full"`. Defaults to `"auto"`.
+        probe_epochs: int. Epochs of the linear probe on cached features.
+            Defaults to `None`: `PROBE_EPOCHS` (20), raised to at least
+            `PROBE_MIN_STEPS` (200) optimizer steps.
 
     Returns:
-        The `keras.callbacks.History`, with `.stages` (when each group started
-        training) and `.group_learning_rates` (per epoch) added.
+        The `keras.callbacks.History` of the last stage that ran, with
+        `.plan` added (`plan`, `reason`, `examples_per_class`, `holdout`:
+        held-out examples, `probe`: the probe's epochs and losses, `kept`:
+        whether fine-tuning was kept, `l2_sp`) and, when fine-tuning ran,
+        `.stages` (when each group started training) and
+        `.group_learning_rates` (per epoch).
 
     Raises:
         ValueError: on bad arguments, or when the number of steps per epoch
@@ -88,13 +135,100 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     ```
     """
     check_one_of(schedule, "schedule", _SCHEDULES)
-    check_int(epochs, "epochs", minimum=0)
-    check_int(head_epochs, "head_epochs", minimum=0)
-    if epochs + head_epochs < 1:
-        raise ValueError("`epochs + head_epochs` must be at least 1. "
-                         f"Received: epochs={epochs!r}, head_epochs={head_epochs!r}")
-    check_positive(learning_rate, "learning_rate")
+    check_one_of(plan, "plan", PLANS)
+    _check_run(epochs, head_epochs, learning_rate)
+    if (steps_per_epoch or _known_length(train_data)) is None:
+        raise ValueError("`train_data` has no known length; pass `steps_per_epoch`.")
+    check_int(probe_epochs, "probe_epochs", minimum=1, allow_none=True)
+    alpha = defaults.L2_SP_ALPHA if l2_sp is True else (None if l2_sp is False else l2_sp)
+    check_number(alpha, "l2_sp", 0, finite=True, allow_none=True)
+    if holdout != "auto":
+        check_number(holdout, "holdout", 0, 1, max_open=True, allow_none=True)
+    if plan == "full":
+        history = _recipe(model, train_data, epochs, head_epochs, learning_rate, decay,
+                          schedule, optimizer, loss, metrics, validation_data,
+                          steps_per_epoch, train_batchnorm, gradual_unfreezing, callbacks,
+                          verbose, alpha)
+        history.plan = {"plan": "full", "reason": "plan='full' chosen by the caller",
+                        "holdout": 0, "l2_sp": alpha}
+        say(f"Plan: full ({history.plan['reason']})", verbose)
+        return history
+    if not isinstance(train_data, tf.data.Dataset):
+        raise ValueError(f"plan={plan!r} needs `train_data` as a `tf.data.Dataset` of "
+                         "(inputs, labels) batches (its labels are counted and its features "
+                         "cached); pass plan='full' for other inputs. Received: "
+                         f"train_data of type {type(train_data).__name__}")
+    labels = np.concatenate([_label_ids(_labels_of(batch)) for batch in train_data])
+    counts = np.bincount(labels)
+    counts = counts[counts > 0]
+    chosen = choose_plan(int(counts.min()), plan)
+    fraction = holdout
+    if holdout == "auto":
+        fraction = (defaults.HOLDOUT_FRACTION if chosen["holdout"] and validation_data is None
+                    else None)
+    batch_size = int(tf.nest.flatten(next(iter(train_data)))[0].shape[0])
+    train_index, held_index = _stratified_split(labels, fraction or 0.0)
+    if len(held_index):  # few labels: small enough to hold in memory
+        x, y = _collect(train_data)
+        train_part = _batched(x, y, train_index, batch_size, shuffle=True)
+        held_part = _batched(x, y, held_index, batch_size)
+    else:
+        train_part, held_part = train_data, None
+    info = {"plan": chosen["plan"], "reason": chosen["reason"],
+            "examples_per_class": chosen["examples_per_class"], "holdout": len(held_index),
+            "l2_sp": alpha if chosen["plan"] == "lp_ft" else None}
+    if not len(held_index) and chosen["holdout"] and holdout == "auto":
+        info["reason"] = (chosen["reason"].split("; <=")[0]
+                          + "; validation_data given, so nothing is held out")
+    say(f"Plan: {info['plan']} ({info['reason']})", verbose)
+    if loss is None:
+        loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
 
+    groups = get_layer_groups(model)
+    for group in groups[:-1]:
+        group.set_trainable(False, train_batchnorm=train_batchnorm)
+    groups[-1].set_trainable(True, train_batchnorm=train_batchnorm)
+    probe = _probe(model, train_part, held_part, len(train_index), batch_size, loss, metrics,
+                   probe_epochs, verbose)
+    info["probe"] = {"epochs": len(probe.history.get("loss", [])),
+                     "loss": probe.history.get("loss", [None])[-1],
+                     "best_val_loss": (min(probe.history["val_loss"])
+                                       if probe.history.get("val_loss") else None)}
+    if chosen["plan"] == "linear_probe" or epochs < 1:
+        probe.plan = info
+        return probe
+
+    probed = model.get_weights() if held_part is not None else None
+    extra = list(callbacks or [])
+    stopping = None
+    if held_part is not None:
+        stopping = keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=defaults.FINE_TUNING_PATIENCE,
+            restore_best_weights=True, verbose=min(verbose, 1))
+        extra.append(stopping)
+    history = _recipe(model, train_part, epochs, 0, learning_rate, decay, schedule,
+                      optimizer, loss, metrics,
+                      held_part if held_part is not None else validation_data,
+                      None, train_batchnorm, gradual_unfreezing, extra, verbose, alpha)
+    info["kept"] = True
+    if stopping is not None:
+        best = min(history.history["val_loss"])
+        probe_best = info["probe"]["best_val_loss"]
+        info["fine_tuning_best_val_loss"] = best
+        if probe_best is not None and best > probe_best:
+            model.set_weights(probed)
+            info["kept"] = False
+            say(f"Fine-tuning undone: its best held-out loss {best:.4f} is worse than the "
+                f"probe's {probe_best:.4f}; the model keeps the probed head and the "
+                "pretrained backbone", verbose)
+    history.plan = info
+    return history
+
+
+def _recipe(model, train_data, epochs, head_epochs, learning_rate, decay, schedule,
+            optimizer, loss, metrics, validation_data, steps_per_epoch, train_batchnorm,
+            gradual_unfreezing, callbacks, verbose, l2_sp):
+    """The ULMFiT recipe in one `model.fit` (the `"full"` plan, and LP-FT's second stage)."""
     steps = steps_per_epoch or _known_length(train_data)
     if steps is None:
         raise ValueError("`train_data` has no known length; pass `steps_per_epoch`.")
@@ -104,6 +238,7 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     groups = get_layer_groups(model)
     for group in groups:  # the callback freezes them; the optimizer must see all
         group.set_trainable(True, train_batchnorm=train_batchnorm)
+    attached = _attach_l2_sp(groups[:-1], l2_sp) if l2_sp else []
     if loss is None:
         loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
     model.compile(optimizer=discriminative_optimizer(model, optimizer, learning_rate=rate,
@@ -122,12 +257,114 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     recorder = _GroupRateRecorder()
     # A tf.data.Dataset shuffles itself; Keras warns if fit is asked to.
     shuffle = not isinstance(train_data, tf.data.Dataset)
-    history = model.fit(train_data, epochs=epochs + head_epochs, validation_data=validation_data,
-                        steps_per_epoch=steps_per_epoch, verbose=verbose, shuffle=shuffle,
-                        callbacks=[unfreezing, recorder] + list(callbacks or []))
+    try:
+        history = model.fit(train_data, epochs=epochs + head_epochs,
+                            validation_data=validation_data, steps_per_epoch=steps_per_epoch,
+                            verbose=verbose, shuffle=shuffle,
+                            callbacks=[unfreezing, recorder] + list(callbacks or []))
+    finally:
+        for variable, previous in attached:
+            variable.regularizer = previous
     history.stages = unfreezing.stages
     history.group_learning_rates = recorder.rates
     return history
+
+
+def _check_run(epochs, head_epochs, learning_rate):
+    check_int(epochs, "epochs", minimum=0)
+    check_int(head_epochs, "head_epochs", minimum=0)
+    if epochs + head_epochs < 1:
+        raise ValueError("`epochs + head_epochs` must be at least 1. "
+                         f"Received: epochs={epochs!r}, head_epochs={head_epochs!r}")
+    check_positive(learning_rate, "learning_rate")
+
+
+def _probe(model, train_part, held_part, num_train, batch_size, loss, metrics, epochs,
+           verbose):
+    """Linear probe: the head on cached features, early-stopped on the held-out part."""
+    cache = FeatureCache(model)
+    train_features = cache.extract(train_part, shuffle=True, seed=0)
+    held_features = cache.extract(held_part) if held_part is not None else None
+    if epochs is None:
+        steps = max(1, math.ceil(num_train / batch_size))
+        epochs = max(defaults.PROBE_EPOCHS, math.ceil(defaults.PROBE_MIN_STEPS / steps))
+    with model.distribute_strategy.scope():
+        cache.head_model.compile(
+            optimizer=keras.optimizers.Adam(defaults.HEAD_LEARNING_RATE), loss=loss,
+            metrics=list(metrics or []))
+    stopping = []
+    if held_features is not None:
+        stopping = [keras.callbacks.EarlyStopping(monitor="val_loss",
+                                                  patience=defaults.PROBE_PATIENCE,
+                                                  restore_best_weights=True)]
+    say(f"Linear probe: head on cached features, up to {epochs} epochs", verbose)
+    return cache.fit(train_features, validation_data=held_features, epochs=epochs,
+                     callbacks=stopping, verbose=0)
+
+
+def _attach_l2_sp(backbone_groups, alpha):
+    """Puts an `L2SP` on every variable the backbone groups may train (called
+    while they are all unfrozen); returns (variable, previous) pairs."""
+    attached = []
+    for group in backbone_groups:
+        for variable in group.trainable_variables:
+            attached.append((variable, variable.regularizer))
+            variable.regularizer = L2SP(alpha, variable)
+    return attached
+
+
+def _labels_of(batch):
+    _, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+    if y is None:
+        raise ValueError("`train_data` yields inputs without labels; `fine_tune` needs "
+                         "(inputs, labels) batches.")
+    return np.asarray(y)
+
+
+def _collect(dataset):
+    """The dataset's (inputs, labels), concatenated into arrays (one pass)."""
+    xs, ys = [], []
+    for batch in dataset:
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(batch)
+        if y is None:
+            raise ValueError("`train_data` yields inputs without labels; `fine_tune` needs "
+                             "(inputs, labels) batches.")
+        xs.append(tf.nest.map_structure(np.asarray, x))
+        ys.append(np.asarray(y))
+    if not ys:
+        raise ValueError("`train_data` is empty.")
+    return (tf.nest.map_structure(lambda *parts: np.concatenate(parts), *xs),
+            np.concatenate(ys))
+
+
+def _label_ids(y):
+    """Integer class ids of sparse or one-hot labels."""
+    y = np.asarray(y)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        return np.argmax(y, axis=-1).reshape(-1)
+    return y.reshape(-1).astype("int64")
+
+
+def _stratified_split(labels, fraction, seed=0):
+    """(train, held-out) indices: `fraction` of every class (>= 1 when it has >= 2)."""
+    rng = np.random.default_rng(seed)
+    held = []
+    if fraction:
+        for label in np.unique(labels):
+            members = np.flatnonzero(labels == label)
+            count = min(len(members) - 1, max(1, round(fraction * len(members))))
+            held.extend(rng.choice(members, count, replace=False).tolist())
+    held = np.sort(np.asarray(held, dtype="int64"))
+    train = np.setdiff1d(np.arange(len(labels)), held)
+    return train, held
+
+
+def _batched(x, y, index, batch_size, shuffle=False, seed=0):
+    data = (tf.nest.map_structure(lambda a: a[index], x), y[index])
+    dataset = tf.data.Dataset.from_tensor_slices(data)
+    if shuffle:
+        dataset = dataset.shuffle(len(index), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size)
 
 
 def _schedule(name, peak, total_steps):

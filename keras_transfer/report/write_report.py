@@ -33,7 +33,7 @@ _SUMMARY_METRICS = (
 @keras_transfer_export(["keras_transfer.write_report",
                         "keras_transfer.report.write_report"])
 def write_report(run_dir, history, evaluation, stages=None, group_learning_rates=None,
-                 title="Training report", extra=None):
+                 title="Training report", extra=None, plan=None):
     """Writes `report.md` and its figures into `run_dir`.
 
     The report holds: a summary table (data size, accuracy, F1, log loss,
@@ -59,6 +59,10 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
         group_learning_rates: list of dicts. `DiscriminativeLR.history`:
             `{"epoch": e, group: rate, ...}`. Defaults to `None`.
         title: str. The report's title. Defaults to `"Training report"`.
+        plan: dict. The training plan (`history.plan` from
+            `keras_transfer.fine_tune`): `plan`, `reason` and any other
+            entries, shown in a "Strategy" section after the summary.
+            Defaults to `None` (no section).
         extra: dict. Optional `"baseline"` (the accuracy before fine-tuning,
             or a dict of metrics such as another `evaluate_classifier`
             result), optional `"config"` (the configuration used, shown as
@@ -97,6 +101,9 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
         raise ValueError(
             "`evaluation` must be the dict returned by `keras_transfer.evaluate_classifier` "
             f"or None. Received: {received}")
+    if plan is not None and (not isinstance(plan, dict) or "plan" not in plan):
+        raise ValueError("`plan` must be a dict with a 'plan' entry (`history.plan` from "
+                         f"`keras_transfer.fine_tune`) or None. Received: plan={plan!r}")
     extra = dict(extra or {})
     baseline = _baseline(extra.pop("baseline", None))
     config = extra.pop("config", None)
@@ -107,6 +114,8 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
     os.makedirs(run_dir, exist_ok=True)
     sections = [f"# {common.escape_markdown(title)}"]
     sections.append(_summary(evaluation, baseline, epochs, metrics))
+    if plan is not None:
+        sections.append(_strategy_section(plan))
 
     figure = build_learning_curves_figure(history, stages, group_learning_rates)
     if figure is not None:
@@ -137,6 +146,18 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
     with open(path, "w", encoding="utf-8") as file:
         file.write("\n\n".join(sections) + "\n")
     return path
+
+
+def _strategy_section(plan):
+    lines = [f"Plan: **{common.escape_markdown(str(plan['plan']))}**."]
+    if plan.get("reason"):
+        lines.append(f"Why: {common.escape_markdown(str(plan['reason']))}.")
+    rows = [[common.escape_markdown(key), _detail(value)] for key, value in plan.items()
+            if key not in ("plan", "reason")]
+    text = "## Strategy\n\n" + "\n\n".join(lines)
+    if rows:
+        text += "\n\n" + common.markdown_table(["Item", "Value"], rows)
+    return text
 
 
 def _baseline(baseline):

@@ -39,7 +39,7 @@ def test_fit_predict_evaluate_export(image_folder, tiny_backbone, tmp_path, caps
     code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", str(image_folder),
                  "--task", "image", "--image-size", "12", "12", "--epochs", "2",
                  "--baseline-epochs", "3", "--batch-size", "4", "--learning-rate", "1e-2",
-                 "--output", str(run)])
+                 "--plan", "lp_ft", "--output", str(run)])
     assert code == 0
     out = capsys.readouterr().out
     assert "frozen backbone + head (baseline): accuracy" in out
@@ -83,13 +83,48 @@ def test_fit_unfreeze_all_unfreezes_every_group_at_once(image_folder, tiny_backb
     code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", str(image_folder),
                  "--task", "image", "--image-size", "12", "12", "--epochs", "1",
                  "--baseline-epochs", "1", "--batch-size", "4", "--unfreeze", "all",
-                 "--no-export", "--output", str(run)])
+                 "--plan", "lp_ft", "--no-export", "--output", str(run)])
     assert code == 0
     report = (run / "report.md").read_text()
     stages = report.split("## Unfreezing stages")[1].split("##")[0]
     rows = [line for line in stages.splitlines() if line.startswith("| ")][1:]
     assert len(rows) == 1, stages  # one stage: all 4 groups from the first step
     assert "| 4 |" in rows[0] and "backbone/block1" in rows[0]
+
+
+def test_fit_picks_the_plan_by_label_budget(image_folder, tiny_backbone, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["fit", "--backbone", tiny_backbone, "--data", str(image_folder),
+                 "--task", "image", "--image-size", "12", "12", "--baseline-epochs", "2",
+                 "--batch-size", "4", "--no-export", "--output", str(run)])
+    assert code == 0
+    out = capsys.readouterr().out
+    # 8 training images per class: linear probe, then fine-tuning; 2 per class held out.
+    assert "Plan: lp_ft (8 examples per class > 2" in out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["plan"]["plan"] == "lp_ft" and metrics["plan"]["holdout"] == 4
+    assert 0.0 <= metrics["baseline"]["accuracy"] <= 1.0  # the probe, before fine-tuning
+    report = (run / "report.md").read_text()
+    assert "## Strategy\n\nPlan: **lp\\_ft**.\n\nWhy: 8 examples per class" in report
+    assert "## Unfreezing stages" in report
+
+
+def test_fit_plan_conflicts_are_usage_errors(tmp_path):
+    from keras_transfer.cli.errors import UsageError
+    from keras_transfer.cli.run_fit import _choose_plan
+
+    train = tf.data.Dataset.from_tensor_slices((np.zeros((6, 2)), np.arange(6) % 2)).batch(2)
+    base = {"plan": "auto", "baseline_epochs": None, "unfreeze": "gradual", "epochs": 3}
+    assert _choose_plan(base, train)["plan"] == "lp_ft"  # 3 per class
+    full = _choose_plan({**base, "baseline_epochs": 0}, train)
+    assert (full["plan"], full["reason"]) == ("full", "--baseline-epochs 0: no linear probe")
+    assert _choose_plan({**base, "unfreeze": "none"}, train)["plan"] == "linear_probe"
+    with pytest.raises(UsageError, match="--plan lp_ft trains a linear probe"):
+        _choose_plan({**base, "plan": "lp_ft", "baseline_epochs": 0}, train)
+    with pytest.raises(UsageError, match="--plan full fine-tunes; --epochs must be > 0"):
+        _choose_plan({**base, "plan": "full", "epochs": 0}, train)
+    with pytest.raises(UsageError, match="trains nothing"):
+        _choose_plan({**base, "baseline_epochs": 0, "epochs": 0}, train)
 
 
 def test_lr_find(image_folder, tiny_backbone, tmp_path, capsys):

@@ -2,7 +2,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer.data.episode_sampler import EpisodeSampler
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 def _source(num_classes=6, per_class=10):

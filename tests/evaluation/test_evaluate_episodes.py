@@ -6,7 +6,7 @@ import numpy as np
 from keras_transfer.data.episode_sampler import EpisodeSampler
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.heads.prototypical_head import PrototypicalHead
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 def _noisy(num_classes=8, per_class=20, dim=6, noise=1.2, seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 from keras_transfer.data.episode_sampler import EpisodeSampler
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.heads.prototypical_head import PrototypicalHead
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 def _reference_logits(support, labels, query, num_classes, distance, normalize, scale):

@@ -14,8 +14,7 @@ from keras_transfer.models.init_head_from_class_descriptions import (
     init_head_from_class_descriptions,
 )
 from tests import savedmodels
-from tests.models import text_savedmodels
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 CLASSES = ["good great fine", "bad awful poor", "the plot"]
 TEXTS = ["great fine good", "poor awful bad", "plot the", "good bad the", "fine plot"]
@@ -26,7 +25,7 @@ class BuildZeroShotClassifierTest(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = tempfile.mkdtemp()
-        cls.encoder = text_savedmodels.mean_pooled_encoder(cls.root)
+        cls.encoder = savedmodels.mean_pooled_encoder(cls.root)
         cls.preprocessor = savedmodels.string_preprocessor(cls.root)
 
     @classmethod

@@ -7,7 +7,7 @@ from keras_transfer.heads.prototypical_head import PrototypicalHead
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.proto_net import ProtoNet
 from tests import savedmodels
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 
 def _nuisance_task(num_classes=12, per_class=30, seed=0):

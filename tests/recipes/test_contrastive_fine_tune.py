@@ -11,8 +11,7 @@ from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.recipes.contrastive_fine_tune import contrastive_fine_tune
 from tests import savedmodels
-from tests.models import text_savedmodels
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 TEXTS = ["good fine", "great good", "fine great", "good film", "bad awful", "poor bad",
          "awful film", "bad poor awful"]
@@ -34,7 +33,7 @@ class ContrastiveFineTuneTest(TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.root = tempfile.mkdtemp()
-        cls.encoder = text_savedmodels.mean_pooled_encoder(cls.root)
+        cls.encoder = savedmodels.mean_pooled_encoder(cls.root)
         cls.preprocessor = savedmodels.string_preprocessor(cls.root)
 
     @classmethod

@@ -97,7 +97,9 @@ def test_cli_uses_the_defaults():
     args = parser.parse_args(["fit", "--backbone", "b", "--data", "d"])
     assert args.decay == defaults.DECAY
     assert args.epochs == defaults.EPOCHS
-    assert args.baseline_epochs == defaults.BASELINE_EPOCHS
+    assert args.baseline_epochs is None  # fine_tune's probe rule: PROBE_EPOCHS, >= PROBE_MIN_STEPS
+    assert args.plan == defaults.CLI_PLAN == "auto"
+    assert defaults.PLAN == "full"  # fine_tune's default: measured best (docs/concepts.md)
     assert args.schedule == defaults.SCHEDULE
     assert args.batch_size == defaults.BATCH_SIZE
     assert args.learning_rate is None  # chosen per modality in `_fit_config`

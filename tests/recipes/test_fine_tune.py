@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.recipes.fine_tune import fine_tune
+from keras_transfer.regularizers.l2_sp import L2SP
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
 from keras_transfer.testing import TestCase
 from tests import savedmodels
@@ -22,7 +23,7 @@ class FineTuneTest(TestCase):
         initial = [v.numpy().copy() for v in model.get_layer("backbone").trainable_weights]
         self.assertEmpty(initial)  # frozen as built
         history = fine_tune(model, data, epochs=2, head_epochs=1, learning_rate=1e-2,
-                            decay=2.0, verbose=0)
+                            decay=2.0, verbose=0, plan="full")
         # 4 groups; 3 lower groups unfreeze over the first half (4 steps) of the 8
         # fine-tuning steps, right after the 4 head steps.
         self.assertEqual([(s["step"], s["stage"]) for s in history.stages],
@@ -44,7 +45,7 @@ class FineTuneTest(TestCase):
         data = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
         backbone = model.get_layer("backbone")
         history = fine_tune(model, data, epochs=1, head_epochs=1, learning_rate=1e-2,
-                            gradual_unfreezing=False, verbose=0)
+                            gradual_unfreezing=False, verbose=0, plan="full")
         self.assertEqual([(s["step"], s["stage"]) for s in history.stages], [(0, 0), (4, 3)])
         self.assertLen(backbone.trainable_weights, 8)
 
@@ -57,3 +58,126 @@ class FineTuneTest(TestCase):
             fine_tune(model, data, epochs=-1)
         with self.assertRaisesRegex(ValueError, "no known length"):
             fine_tune(model, data.repeat(), epochs=1)
+
+
+class _Snapshots(keras.callbacks.Callback):
+    """Weights at the start of fit and after every epoch, with the epoch's logs."""
+
+    def __init__(self):
+        super().__init__()
+        self.start, self.epochs = None, []
+
+    def on_train_begin(self, logs=None):
+        self.start = [w.copy() for w in self.model.get_weights()]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(([w.copy() for w in self.model.get_weights()], dict(logs)))
+
+
+class FineTunePlanTest(TestCase):
+    def _model(self, seed=0):
+        keras.utils.set_random_seed(seed)
+        backbone = HubBackbone(savedmodels.image_feature_vector(self.temp_dir()), name="backbone")
+        inputs = keras.Input((8, 8, 3))
+        return keras.Model(inputs, keras.layers.Dense(2, name="head")(backbone(inputs)))
+
+    def _data(self, n=32):
+        x, y = savedmodels.images(n), np.arange(n) % 2
+        return tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+
+    def _backbone(self, model):
+        return [v.numpy().copy() for v in model.get_layer("backbone").weights]
+
+    def test_auto_plan_by_examples_per_class(self):
+        model = self._model()
+        history = fine_tune(model, self._data(4), probe_epochs=2, verbose=0, plan="auto")
+        # 2 per class <= LINEAR_PROBE_MAX_PER_CLASS: probe only, 1 per class held out.
+        self.assertEqual(history.plan["plan"], "linear_probe")
+        self.assertEqual(history.plan["examples_per_class"], 2)
+        self.assertEqual(history.plan["holdout"], 2)
+        self.assertIn("2 examples per class", history.plan["reason"])
+        history = fine_tune(self._model(), self._data(40), probe_epochs=2, epochs=1, verbose=0,
+                            plan="auto")
+        self.assertEqual(history.plan["plan"], "lp_ft")
+        self.assertEqual(history.plan["holdout"], 8)  # round(0.2 * 20) = 4 per class
+        self.assertLen(history.stages[-1]["trainable_groups"], 4)  # fine-tuning unfroze all
+
+    def test_lp_ft_starts_from_the_probed_head(self):
+        probe_only = self._model()
+        start = self._backbone(probe_only)
+        fine_tune(probe_only, self._data(), plan="linear_probe", holdout=None, probe_epochs=5,
+                  verbose=0)
+        probed_head = [w.numpy() for w in probe_only.get_layer("head").weights]
+        self.assertNotAllClose(probed_head[0], self._model().get_layer("head").weights[0])
+        for before, after in zip(start, self._backbone(probe_only)):
+            self.assertAllEqual(before, after)  # a probe never touches the backbone
+
+        model = self._model()
+        snapshots = _Snapshots()
+        history = fine_tune(model, self._data(), plan="lp_ft", holdout=None, probe_epochs=5,
+                            epochs=2, learning_rate=1e-2, callbacks=[snapshots], verbose=0)
+        self.assertEqual(history.plan["plan"], "lp_ft")
+        # When fine-tuning starts: the head is the probe's, the backbone pretrained.
+        names = [v.path for v in model.weights]
+        at_start = dict(zip(names, snapshots.start))
+        head = model.get_layer("head")
+        self.assertAllClose(at_start[head.kernel.path], probed_head[0], atol=1e-6)
+        self.assertAllClose(at_start[head.bias.path], probed_head[1], atol=1e-6)
+        backbone = model.get_layer("backbone")
+        for variable, before in zip(backbone.weights, start):
+            self.assertAllEqual(at_start[variable.path], before)
+        changed = [not np.allclose(v.numpy(), before)
+                   for v, before in zip(backbone.weights, start) if v.trainable]
+        self.assertTrue(changed and all(changed))  # then fine-tuning moved every one
+
+    def test_holdout_early_stopping_restores_the_best_weights(self):
+        model = self._model()
+        snapshots = _Snapshots()
+        # A learning rate this high makes the held-out loss get worse.
+        history = fine_tune(model, self._data(40), plan="lp_ft", probe_epochs=3, epochs=4,
+                            learning_rate=0.5, schedule="constant", callbacks=[snapshots],
+                            verbose=0)
+        losses = [logs["val_loss"] for _, logs in snapshots.epochs]
+        self.assertEqual(history.plan["holdout"], 8)  # 20 per class: 4 each held out
+        self.assertNotEqual(int(np.argmin(losses)), len(losses) - 1)  # it did get worse
+        best = int(np.argmin(losses))
+        if history.plan["kept"]:
+            expected = snapshots.epochs[best][0]
+        else:  # worse than the probe: the probed state comes back
+            expected = snapshots.start
+            self.assertGreater(losses[best], history.plan["probe"]["best_val_loss"])
+        for value, want in zip(model.get_weights(), expected):
+            self.assertAllClose(value, want)
+
+    def test_validation_data_means_no_holdout(self):
+        data = self._data(32)
+        history = fine_tune(self._model(), data, plan="auto", probe_epochs=2, validation_data=data,
+                            verbose=0)
+        self.assertEqual(history.plan["holdout"], 0)
+        self.assertIn("nothing is held out", history.plan["reason"])
+
+    def test_l2_sp_is_attached_for_the_run_only(self):
+        model = self._model()
+        backbone = model.get_layer("backbone")
+        seen = []
+
+        class Count(keras.callbacks.Callback):
+            def on_train_end(self, logs=None):
+                seen.append(sum(isinstance(v.regularizer, L2SP) for v in backbone.weights))
+                seen.append(len(backbone.declared_trainable_variables))
+
+        history = fine_tune(model, self._data(), plan="full", epochs=1, l2_sp=0.5,
+                            callbacks=[Count()], verbose=0)
+        self.assertEqual(history.plan["l2_sp"], 0.5)
+        self.assertEqual(seen[0], seen[1])  # every trainable backbone variable, while fitting
+        self.assertGreater(seen[0], 0)
+        self.assertFalse([v for v in backbone.weights if v.regularizer is not None])
+
+    def test_plan_errors(self):
+        model = self._model()
+        with self.assertRaisesRegex(ValueError, r"`plan` must be one of .* Received: plan='x'"):
+            fine_tune(model, self._data(), plan="x")
+        with self.assertRaisesRegex(ValueError, "Received: l2_sp=-1"):
+            fine_tune(model, self._data(), l2_sp=-1)
+        with self.assertRaisesRegex(ValueError, "needs `train_data` as a `tf.data.Dataset`"):
+            fine_tune(model, [1, 2], plan="lp_ft")

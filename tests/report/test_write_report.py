@@ -91,6 +91,19 @@ class WriteReportTest(TestCase):
         self.assertFalse(os.path.exists(os.path.join(run_dir, "learning_curves.png")))
         self.assertTrue(os.path.exists(os.path.join(run_dir, "confusion_matrix.png")))
 
+    def test_strategy_section_has_the_plan_and_its_reason(self):
+        plan = {"plan": "linear_probe", "reason": "8 examples per class <= 16: head only",
+                "examples_per_class": 8, "holdout": 4}
+        path = write_report(self.get_temp_dir() + "/plan", HISTORY, None, plan=plan)
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        self.assertIn("## Strategy\n\nPlan: **linear\\_probe**.\n\nWhy: 8 examples per "
+                      "class &lt;= 16: head only.", report)
+        self.assertIn("| holdout | 4 |", report)
+        self.assertLess(report.index("## Summary"), report.index("## Strategy"))
+        with self.assertRaisesRegex(ValueError, "Received: plan={'reason': 'x'}"):
+            write_report(self.get_temp_dir(), HISTORY, None, plan={"reason": "x"})
+
     def test_history_only_with_step_stages(self):
         run_dir = self.get_temp_dir() + "/history_only"
         stages = [{"step": 0, "stage": 0, "trainable_groups": ["head"]},

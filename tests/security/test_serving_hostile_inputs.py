@@ -20,7 +20,7 @@ from keras_transfer.data.audio import decode_wav
 from keras_transfer.export import serving_inputs
 from keras_transfer.export.export_for_serving import export_for_serving
 from tests.export import tiny_classifiers as tiny
-from tests.test_case import TestCase
+from keras_transfer.testing import TestCase
 
 MIB = 2**20
 

@@ -1,0 +1,33 @@
+from keras_transfer.recipes import defaults
+from keras_transfer.recipes.choose_plan import choose_plan
+from keras_transfer.testing import TestCase
+
+
+class ChoosePlanTest(TestCase):
+    def test_table_by_examples_per_class(self):
+        probe_max, holdout_max = defaults.LINEAR_PROBE_MAX_PER_CLASS, defaults.HOLDOUT_MAX_PER_CLASS
+        self.assertEqual((probe_max, holdout_max), (2, 100))  # docs/concepts.md says why
+        table = {1: ("linear_probe", True), probe_max: ("linear_probe", True),
+                 probe_max + 1: ("lp_ft", True), holdout_max: ("lp_ft", True),
+                 holdout_max + 1: ("lp_ft", False), 5000: ("lp_ft", False)}
+        for count, (plan, holdout) in table.items():
+            chosen = choose_plan(count)
+            self.assertEqual((chosen["plan"], chosen["holdout"]), (plan, holdout), count)
+            self.assertIn(f"{count} examples per class", chosen["reason"])
+        self.assertIn("held out", choose_plan(probe_max)["reason"])
+        self.assertNotIn("held out", choose_plan(holdout_max + 1)["reason"])
+
+    def test_override(self):
+        chosen = choose_plan(4, plan="full")
+        self.assertEqual(chosen["plan"], "full")
+        self.assertFalse(chosen["holdout"])
+        self.assertIn("chosen by the caller", chosen["reason"])
+        self.assertEqual(choose_plan(1000, plan="linear_probe")["plan"], "linear_probe")
+
+    def test_errors(self):
+        with self.assertRaisesRegex(ValueError, r"`plan` must be one of \['auto', "
+                                                "'linear_probe', 'lp_ft', 'full'\]. "
+                                                "Received: plan='probe'"):
+            choose_plan(5, plan="probe")
+        with self.assertRaisesRegex(ValueError, "Received: examples_per_class=0"):
+            choose_plan(0)
