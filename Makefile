@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_TRANSFER_HOME ?= $(CURDIR)/.cache/keras_transfer
 
-.PHONY: venv test test-large demo bench bench-quick docs clean
+.PHONY: venv test test-large demo bench bench-speed bench-quick docs clean
 
 $(STAMP): pyproject.toml requirements/weights.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,10 @@ demo: $(STAMP)
 	$(VENV)/bin/keras-transfer demo
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py --only quality
+
+bench-speed: $(STAMP)
+	$(PY) benchmarks/run_all.py --only speed
 
 bench-quick: $(STAMP)
 	$(PY) benchmarks/run_all.py --quick

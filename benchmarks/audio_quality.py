@@ -10,7 +10,8 @@ minimum); the classifier is `build_audio_classifier("speech_embedding", 10)`.
 `--task spoken_commands` runs the harder offline `spoken_commands` set
 instead (35 words, 40 train / 20 test clips per word, voice-disjoint): one
 task in its default noise (each clip white or babble, 0-10 dB SNR in train
-and test) and one clean; `--snr-db` does not apply to it.
+and test), and with `--clean` one without noise; `--snr-db` does not apply
+to it.
 
     python benchmarks/audio_quality.py [--quick] [--seeds 3] [--snr-db 10]
     python benchmarks/audio_quality.py --task spoken_commands
@@ -23,7 +24,8 @@ per-dimension means far from 0): a plain Dense head learned slowly on it
 (0.67 test accuracy after 20 epochs on cached features, 0.83 after 60), so
 the registry gives speech_embedding a LayerNorm-first head
 (`head_normalize`; `ClassificationHead(normalize=True)`).
-Full mode: 3 seeds; random_init runs for seed 0 only (it stays at chance).
+Full mode: 3 seeds; random_init (it stays at chance) and plain_fine_tune
+run for seed 0 only.
 
 Methods (batch 32):
 - majority;
@@ -38,9 +40,12 @@ Methods (batch 32):
   trainable and stays), all layers trained with Adam 1e-3 for E epochs;
 - plain_fine_tune: `trainable=True`, Adam 1e-4 constant (the builder's
   default), E epochs;
-- recipe: `keras_transfer.fine_tune` defaults at the same E total epochs.
-Sample efficiency: logmel_logreg, frozen_logreg, recipe at 5, 20 labels per
-class and all (40).
+- fine_tune: `keras_transfer.fine_tune` defaults (plan "auto": a linear
+  probe on cached features, then fine-tuning from it) at the same E total
+  epochs; plan_full: `fine_tune(plan="full")` (a random head, then gradual
+  unfreezing: the default before plans).
+Sample efficiency: logmel_logreg, frozen_logreg, fine_tune and plan_full at
+5, 20 labels per class and all (40).
 """
 
 import argparse
@@ -139,11 +144,11 @@ def run_condition(args, name, dataset, **noise):
         ("random_init", "speech_embedding architecture, random init, all layers, "
          "Adam 1e-3", bench.random_init, 1),
         ("plain_fine_tune", "all layers from the start, Adam 1e-4 constant",
-         lambda s: bench.plain_fine_tune(s, PLAIN_LR)),
+         lambda s: bench.plain_fine_tune(s, PLAIN_LR), 1),
     ] + harness.recipe_methods(bench, args.ablations)
     curve = [("logmel_logreg", bench.logmel_logreg),
              ("frozen_logreg", bench.frozen_logreg),
-             ("recipe", bench.recipe)]
+             ] + harness.curve_recipe_methods(bench)
     methods, points = harness.run_task(bench, args.seeds, main, curve,
                                        args.labels_per_class)
     return bench.task_json(name, methods, points, dataset=dataset, backbone=BACKBONE,
@@ -158,9 +163,10 @@ def run(args):
                                    args.task, snr_db=args.snr_db)]
         else:
             tasks = [run_condition(args, "spoken_commands white/babble 0-10 dB",
-                                   args.task, noise="mixed", snr_db=[0.0, 10.0]),
-                     run_condition(args, "spoken_commands clean", args.task,
-                                   noise=None)]
+                                   args.task, noise="mixed", snr_db=[0.0, 10.0])]
+            if args.clean:
+                tasks.append(run_condition(args, "spoken_commands clean", args.task,
+                                           noise=None))
     return {
         "benchmark": "audio_quality",
         "mode": harness.mode_name(args.quick),
@@ -177,6 +183,8 @@ def main():
         parser, "10 train / 5 test clips per word, 4 epochs, 1 seed: machinery check")
     parser.add_argument("--task", choices=TASKS, default="spoken_words",
                         help="dataset: the ten digits (default) or 35 noisy commands")
+    parser.add_argument("--clean", action="store_true",
+                        help="spoken_commands: also run the clean condition")
     parser.add_argument("--snr-db", type=float, default=10.0,
                         help="SNR of the noisy digits task. Default 10")
     parser.add_argument("--train-per-word", type=int, default=None,

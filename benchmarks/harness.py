@@ -149,7 +149,8 @@ class Curve:
             "methods": {
                 method: {k: {**summarize(per_k[k]),
                              "examples": per_k[k][0].get("examples"),
-                             "epochs": per_k[k][0].get("epochs")}
+                             "epochs": per_k[k][0].get("epochs"),
+                             "runs": per_k[k]}
                          for k in self.labels_per_class if k in per_k}
                 for method, per_k in self.runs.items()
             },
@@ -424,12 +425,13 @@ class TransferBenchmark:
         train_ds = self.dataset(self.train.x[index], self.train.y[index], shuffle=True,
                                 seed=seed)
         with Timer() as t:
-            keras_transfer.fine_tune(model, train_ds, epochs=epochs,
-                                     head_epochs=head_epochs, verbose=0,
-                                     **{**self.recipe_settings, **overrides})
+            history = keras_transfer.fine_tune(model, train_ds, epochs=epochs,
+                                               head_epochs=head_epochs, verbose=0,
+                                               **{**self.recipe_settings, **overrides})
         predicted = predict_labels(model, self.test_ds)
         return run_record(seed, self.test.y, predicted, t.seconds, total,
-                          examples=len(index), head_epochs=head_epochs)
+                          examples=len(index), head_epochs=head_epochs,
+                          plan=getattr(history, "plan", None))
 
     def recipe_cached_head(self, seed):
         """The CLI's workflow: the head trained on cached features first
@@ -477,10 +479,22 @@ class TransferBenchmark:
 
 
 def recipe_methods(bench, ablations=False):
-    """The `recipe` entry of `run_task`'s main methods, plus the ablations."""
-    recipe = [("recipe", "keras_transfer.fine_tune, lr {learning_rate:g}, decay {decay:g}"
-               .format(**bench.recipe_settings), bench.recipe)]
-    return recipe + (ablation_methods(bench) if ablations else [])
+    """`fine_tune` (its defaults: the library's default path) and
+    `plan_full` (`fine_tune(plan="full")`, the default before plans), plus
+    the ablations. Each is also a sample-efficiency curve method
+    (`curve_recipe_methods`)."""
+    settings = "lr {learning_rate:g}, decay {decay:g}".format(**bench.recipe_settings)
+    methods = [("fine_tune", f"keras_transfer.fine_tune defaults (plan auto: linear probe, "
+                f"then fine-tuning from it), {settings}", bench.recipe),
+               ("plan_full", f"fine_tune(plan='full'): a random head, then gradual "
+                f"unfreezing, {settings}", lambda s: bench.recipe(s, plan="full"))]
+    return methods + (ablation_methods(bench) if ablations else [])
+
+
+def curve_recipe_methods(bench):
+    """The sample-efficiency entries of `recipe_methods`."""
+    return [("fine_tune", bench.recipe),
+            ("plan_full", lambda seed, index: bench.recipe(seed, index, plan="full"))]
 
 
 def ablation_methods(bench):
@@ -531,7 +545,7 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     curve = Curve(labels_per_class)
     only = getattr(getattr(bench, "args", None), "methods", None)
     if only:
-        known = [m[0] for m in main_methods]
+        known = [m[0] for m in main_methods] + [m[0] for m in curve_methods]
         unknown = sorted(set(only) - set(known))
         if unknown:
             raise ValueError(f"Unknown --methods {unknown}; available: {known}")

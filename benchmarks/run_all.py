@@ -27,21 +27,35 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-SCRIPTS = ("text_quality", "image_quality", "audio_quality", "hub_overhead",
-           "precision_speed", "bf16_profile", "feature_cache")
-QUALITY = ("text_quality", "image_quality", "audio_quality")
+SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
+           "commands_quality", "few_shot", "hub_overhead", "precision_speed", "bf16_profile", "feature_cache")
+QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
+# `make bench`: the quality tables (issue #13's label budgets); `make bench-speed`:
+# the speed ratios. Each run keeps the other scripts' latest results.
+GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_shot",),
+          "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache")}
+# Scripts that are another script with fixed arguments.
+ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
-PASS_THROUGH = {"seeds": QUALITY, "precision": ("text_quality",)}
+PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",), "precision": ("text_quality",)}
+# Rows of the sample-efficiency tables that are baselines (the rest are
+# keras_transfer methods); `fine_tune` is the library's default path.
+BASELINES = ("tfidf_logreg", "pixels_logreg", "logmel_logreg", "frozen_logreg")
+DEFAULT_PATH = "fine_tune"
 
 TITLES = {"rotten_tomatoes": "Rotten Tomatoes (text, MiniLM-L6)",
           "fashion_mnist": "Fashion-MNIST (image, EfficientNet-Lite0 at 96 px)",
-          "spoken_words clean": "Spoken digits, clean (audio, speech_embedding)"}
+          "spoken_words clean": "Spoken digits, clean (audio, speech_embedding)",
+          "spoken_commands white/babble 0-10 dB": "35 spoken commands, white or babble "
+          "noise at 0-10 dB SNR (audio, speech_embedding)",
+          "spoken_commands clean": "35 spoken commands, clean (audio, speech_embedding)"}
 
 
 # ------------------------------------------------------------------- running
 def run_script(name, args, log_dir):
     """Runs one script; returns its entry (result JSON, seconds, status)."""
-    command = [sys.executable, os.path.join(HERE, f"{name}.py")]
+    script, fixed = ALIASES.get(name, (name, []))
+    command = [sys.executable, os.path.join(HERE, f"{script}.py")] + fixed
     if args.quick:
         command.append("--quick")
     for option, scripts in PASS_THROUGH.items():
@@ -138,6 +152,8 @@ runs train for at least a minimum number of optimizer steps.
 
 
 def task_title(task):
+    if task["name"] in TITLES:
+        return TITLES[task["name"]]
     if task.get("snr_db") is not None:
         return (f"Spoken digits, white noise at {task['snr_db']:g} dB SNR "
                 "(audio, speech_embedding)")
@@ -186,14 +202,123 @@ def curve_table(curve, with_std):
     header = [f"{k} ({first[k]['examples']})" if first.get(k, {}).get("examples")
               else k for k in points]
     lines = ["Sample efficiency: test accuracy by labelled training examples per "
-             "class (total in brackets).", "",
+             "class (total in brackets), and in brackets the mean training seconds "
+             "(feature extraction included).", "",
              "| method | " + " | ".join(header) + " |",
              "|---|" + "---|" * len(points)]
     for method, per_k in curve["methods"].items():
-        cells = [_ms(per_k[k]["accuracy"], with_std) if k in per_k else "–"
-                 for k in points]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        cells = [f"{_ms(per_k[k]['accuracy'], with_std)} ({_seconds(per_k[k].get('seconds'))} s)"
+                 if k in per_k else "–" for k in points]
+        name = f"**{method}** (default)" if method == DEFAULT_PATH else method
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def default_path_rows(result):
+    """Per task and budget: the default path against the best baseline."""
+    rows = []
+    for task in result.get("tasks", []):
+        methods = (task.get("sample_efficiency") or {}).get("methods", {})
+        ours = methods.get(DEFAULT_PATH)
+        if not ours:
+            continue
+        for k in task["sample_efficiency"]["labels_per_class"]:
+            baselines = {m: v[k]["accuracy"]["mean"] for m, v in methods.items()
+                         if m in BASELINES and k in v}
+            if k not in ours or not baselines:
+                continue
+            best = max(baselines, key=baselines.get)
+            mine = ours[k]["accuracy"]["mean"]
+            rows.append((task_title(task), k, mine, best, baselines[best]))
+    return rows
+
+
+def targets_section(scripts):
+    rows = []
+    for name in QUALITY:
+        result = (scripts.get(name) or {}).get("result")
+        if result:
+            rows += default_path_rows(result)
+    if not rows:
+        return []
+    lines = ["## Default path against the best baseline", "",
+             f"`{DEFAULT_PATH}`: `keras_transfer.fine_tune` with its defaults "
+             "(`plan=\"auto\"`) at the task's settings; the best of the baselines "
+             f"({', '.join(BASELINES)}) at the same budget, mean over seeds. Issue #13's "
+             "target: the difference is >= 0 everywhere.", "",
+             "| task | labels per class | fine_tune | best baseline | difference |",
+             "|---|---|---|---|---|"]
+    for title, k, mine, best, value in rows:
+        lines.append(f"| {title} | {k} | {mine:.3f} | {best} {value:.3f} | "
+                     f"{mine - value:+.3f} |")
+    wins = sum(1 for *_, mine, _, value in rows if mine >= value)
+    lines += ["", f"The default path is at or above the best baseline in {wins} of "
+              f"{len(rows)} cells.", ""]
+    return lines
+
+
+TEXT_FEW_LABELS = {
+    "frozen_lr": "frozen MiniLM embedding + logistic regression (C by 3-fold CV)",
+    "zero_shot_init_head": "zero-shot head (class-description embeddings) fine-tuned on "
+                           "the K-shot embeddings",
+    "random_init_head": "the same head from random weights",
+    "setfit": "keras_transfer.contrastive_fine_tune (SetFit), end to end",
+    "setfit_lr": "the SetFit-tuned encoder + logistic regression",
+    "fine_tune": "keras_transfer.fine_tune defaults (the default path)",
+}
+
+
+def text_few_labels_section(result):
+    zero = result["zero_shot"]
+    seeds = result.get("seeds") or sorted({r["seed"] for r in result["runs"]})
+    lines = ["### Rotten Tomatoes with few labels: zero-shot, SetFit, fine_tune "
+             "(`text_few_labels.py`, MiniLM-L6)", "",
+             f"{result['num_test']} test reviews; K-shot subsets from a "
+             f"{result['num_train_pool']}-review pool; seeds "
+             f"{', '.join(str(s) for s in seeds)}.", "",
+             "Zero-shot (no labels): class descriptions embedded by the encoder, "
+             "cosine similarity; the description set is picked on "
+             f"{result['num_validation']} held-out training reviews.", "",
+             "| descriptions | template | validation | test |", "|---|---|---|---|"]
+    for key, choice in zero["choices"].items():
+        picked = " (picked)" if key == zero["picked_on_validation"] else ""
+        lines.append(f"| {' / '.join(choice['descriptions'])}{picked} | "
+                     f"`{choice['template']}` | {choice['validation_accuracy']:.3f} | "
+                     f"{choice['test_accuracy']:.3f} |")
+    lines += ["", "| labels per class | method | what | accuracy | train s |",
+              "|---|---|---|---|---|"]
+    for k, methods in result["summary"].items():
+        for method, value in methods.items():
+            name = f"**{method}** (default)" if method == DEFAULT_PATH else method
+            lines.append(f"| {k} | {name} | {TEXT_FEW_LABELS.get(method, '')} | "
+                         f"{value['accuracy_mean']:.3f} ± {value['accuracy_std']:.3f} | "
+                         f"{value['seconds_mean']:.1f} |")
+    return lines + [""]
+
+
+def few_shot_section(result):
+    lines = [f"### Few-shot episodes (`few_shot.py`: {result['ways']}-way, "
+             f"{result['queries']} queries per class, {result['episodes']} episodes, "
+             "95% CI)", "",
+             "Episodes draw only novel classes; `proto_fine_tuned` trained the backbone "
+             f"on base-class episodes (`keras_transfer.ProtoNet`, {result['train_steps']} "
+             "steps, one run). `seconds`: feature extraction (frozen) or episodic "
+             "training + extraction.", "",
+             "| source | shots | prototypical | nearest_centroid | logreg | "
+             "proto_fine_tuned |", "|---|---|---|---|---|---|"]
+    for source in result["sources"]:
+        for shots, table in source["results"].items():
+            cells = [f"{table[m]['accuracy']:.3f} ± {table[m]['ci95']:.3f}"
+                     for m in ("prototypical", "nearest_centroid", "logreg",
+                               "proto_fine_tuned")]
+            lines.append(f"| {source['name']} ({source['backbone']}) | {shots} | "
+                         + " | ".join(cells) + " |")
+    lines.append("")
+    seconds = [f"{s['name']}: frozen features "
+               f"{s['results']['1-shot']['prototypical']['seconds']:.0f} s, episodic "
+               f"fine-tuning {s['results']['1-shot']['proto_fine_tuned']['seconds']:.0f} s"
+               for s in result["sources"]]
+    return lines + ["Seconds: " + "; ".join(seconds) + ".", ""]
 
 
 def quality_section(name, result, with_std):
@@ -321,19 +446,31 @@ def render_markdown(run):
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         lines.append(f"| {key} | {value} |")
-    lines += ["", "## Quality", ""]
+    lines += [""]
+    lines += targets_section(scripts)
+    lines += ["## Quality", ""]
     for name in QUALITY:
         entry = scripts.get(name)
         if entry and entry.get("result"):
-            lines += quality_section(name, entry["result"], len(seeds) > 1)
+            lines += quality_section(ALIASES.get(name, (name,))[0], entry["result"],
+                                     len(seeds) > 1)
+    if (scripts.get("text_few_labels") or {}).get("result"):
+        lines += text_few_labels_section(scripts["text_few_labels"]["result"])
+    if (scripts.get("few_shot") or {}).get("result"):
+        lines += few_shot_section(scripts["few_shot"]["result"])
     lines += ["## Speed", ""]
     lines += speed_section(scripts)
-    lines += ["## Scripts", "", "| script | wall s | status |", "|---|---|---|"]
+    lines += ["## Scripts", "", "Each script's command, when it ran (UTC) and its wall "
+              "time: `make bench` runs the quality scripts, `make bench-speed` the "
+              "speed ones; each keeps the other group's latest results.", "",
+              "| script | command | ran | wall s | status |", "|---|---|---|---|---|"]
     for name, entry in scripts.items():
         status = "ok"
         if not entry.get("result"):
             status = "failed: " + (entry.get("error") or "").split("\n")[0]
-        lines.append(f"| `{name}.py` | {entry['seconds']:.0f} | {status} |")
+        lines.append(f"| `{name}` | `{entry.get('command', '')}` | "
+                     f"{entry.get('ran', run['timestamp'])} | {entry['seconds']:.0f} | "
+                     f"{status} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -343,13 +480,29 @@ def write_docs(run, path):
         f.write(render_markdown(run))
 
 
+def kept_results(latest, mode, names):
+    """The other scripts' entries of the last run in the same mode, so that a
+    partial run (`--only`, `make bench` vs `make bench-speed`) keeps them."""
+    try:
+        with open(latest) as f:
+            last = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if last.get("mode") != mode:
+        return {}
+    return {name: dict(entry, ran=entry.get("ran", last.get("timestamp")))
+            for name, entry in last.get("scripts", {}).items()
+            if name in SCRIPTS and name not in names and entry.get("result")}
+
+
 # ------------------------------------------------------------------- main
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="pass --quick to every script")
     parser.add_argument("--only", default=None,
-                        help=f"comma-separated subset of {', '.join(SCRIPTS)}")
+                        help=f"comma-separated subset of {', '.join(SCRIPTS)}, or a group: "
+                             f"{', '.join(GROUPS)}")
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds of the quality scripts (their default otherwise)")
     parser.add_argument("--precision", default=None, help="text_quality's --precision")
@@ -364,7 +517,8 @@ def main():
             write_docs(json.load(f), args.docs)
         print(json.dumps({"docs": args.docs, "from": latest}))
         return
-    names = SCRIPTS if args.only is None else tuple(args.only.split(","))
+    names = SCRIPTS if args.only is None else tuple(
+        n for part in args.only.split(",") for n in GROUPS.get(part, (part,)))
     unknown = sorted(set(names) - set(SCRIPTS))
     if unknown:
         parser.error(f"unknown script(s) {unknown}; available: {list(SCRIPTS)}")
@@ -375,13 +529,18 @@ def main():
     os.makedirs(log_dir, exist_ok=True)
     run = {"timestamp": stamp.strftime("%Y-%m-%d %H:%M"), "mode": "quick" if args.quick
            else "full", "environment": environment(), "scripts": {}}
+    previous = kept_results(latest, run["mode"], names)
     for name in names:
         print(f"[run_all] {name} ...", file=sys.stderr, flush=True)
         run["scripts"][name] = run_script(name, args, log_dir)
         entry = run["scripts"][name]
+        entry["ran"] = datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M")
         print(f"[run_all] {name}: {'ok' if 'result' in entry else 'FAILED'} in "
               f"{entry['seconds']:.0f} s", file=sys.stderr, flush=True)
     run["total_seconds"] = round(sum(e["seconds"] for e in run["scripts"].values()), 1)
+    run["scripts"] = {name: run["scripts"].get(name) or previous[name]
+                      for name in SCRIPTS if name in run["scripts"] or name in previous}
     for path in (os.path.join(args.results_dir, f"{tag}.json"), latest):
         with open(path, "w") as f:
             json.dump(run, f, indent=2)

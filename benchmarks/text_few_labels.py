@@ -1,8 +1,9 @@
 """Few labels on Rotten Tomatoes: zero-shot, SetFit and frozen MiniLM + LR.
 
-    python benchmarks/text_few_labels.py [--seeds 0 1] [--labels-per-class 8 64]
+    python benchmarks/text_few_labels.py [--quick] [--seeds 3] [--labels-per-class 8 64]
 
-Issue #13, items 3 and 4, with minilm_l6 on the 2,000-snippet test split:
+Issue #13, items 3 and 4, with minilm_l6 on the same 1,000 test snippets as
+text_quality.py (`--test`; quick: 160, one seed, 8 per class, 64 pairs):
 
 - zero-shot (`keras_transfer.build_zero_shot_classifier`): three class
   description / template choices, each reported on test; the one to use is
@@ -16,7 +17,11 @@ Issue #13, items 3 and 4, with minilm_l6 on the 2,000-snippet test split:
   - `setfit`: `keras_transfer.contrastive_fine_tune` (20 pair iterations,
     1 epoch, batch 16, lr 2e-5, Dense head), evaluated end to end on strings;
   - `setfit_lr`: the same tuned encoder, logistic regression (as `frozen_lr`)
-    on its embeddings: SetFit's own head.
+    on its embeddings: SetFit's own head;
+  - `fine_tune`: `build_text_classifier("minilm_l6")` + `keras_transfer.fine_tune`
+    with its defaults at text_quality.py's settings (peak 2e-4, decay 1.0,
+    2 total epochs raised to >= 30 optimizer steps: the library's default
+    path at this budget).
 
 One JSON object on stdout (progress on stderr). `seconds` is training wall
 time (pair training + head; embedding extraction included), evaluation
@@ -42,6 +47,32 @@ ZERO_SHOT_CHOICES = {
 }
 NUM_VALIDATION = 200
 BATCH_SIZE = 64
+METHODS = ("frozen_lr", "zero_shot_init_head", "random_init_head", "setfit", "setfit_lr",
+           "fine_tune")
+TEXT_LEARNING_RATE, EPOCHS, MIN_STEPS = 2e-4, 2, 30  # text_quality.py's settings
+
+
+def default_path(x, y, test, class_names, seed):
+    """`fine_tune`'s defaults on the K-shot subset; test accuracy end to end."""
+    import keras_transfer
+
+    harness.seed_everything(seed)
+    model = keras_transfer.build_text_classifier("minilm_l6", len(class_names),
+                                                 trainable=False)
+    total = harness.budget_epochs(len(y), 32, EPOCHS, MIN_STEPS)
+    head_epochs, epochs = harness.recipe_split(total, 1 / 3)
+    train = keras_transfer.data.from_arrays(x, y, class_names=class_names, modality="text",
+                                            batch_size=32, shuffle=True, seed=seed)
+    with harness.Timer() as t:
+        history = keras_transfer.fine_tune(model, train, epochs=epochs,
+                                           head_epochs=head_epochs,
+                                           learning_rate=TEXT_LEARNING_RATE, verbose=0)
+    test_ds = keras_transfer.data.from_arrays(test.x, test.y, class_names=class_names,
+                                              modality="text", batch_size=64,
+                                              shuffle=False)
+    predicted = harness.predict_labels(model, test_ds)
+    return {"accuracy": float((predicted == test.y).mean()), "seconds": t.seconds,
+            "plan": history.plan["plan"], "epochs": total}
 
 
 def embed(feature_model, texts):
@@ -73,7 +104,8 @@ def run(args):
     import keras_transfer
 
     train = keras_transfer.data.load_dataset("rotten_tomatoes", split="train", seed=0)
-    test = keras_transfer.data.load_dataset("rotten_tomatoes", split="test", seed=0)
+    test = keras_transfer.data.load_dataset("rotten_tomatoes", split="test", seed=0,
+                                            num_examples=args.test)
     class_names = list(train.class_names)
     rng = np.random.default_rng(1000)
     order = rng.permutation(len(train.y))
@@ -161,13 +193,13 @@ def run(args):
                     embed(tuned_features, x), y, tuned_test, seed)
             record["setfit_lr"] = {"accuracy": float((predicted == test.y).mean()),
                                    "seconds": setfit_seconds + t.seconds, **info}
+            record["fine_tune"] = default_path(x, y, test, class_names, seed)
             logger.info("%s", record)
             runs.append(record)
     result["runs"] = runs
     summary = {}
     for k in args.labels_per_class:
-        for method in ("frozen_lr", "zero_shot_init_head", "random_init_head", "setfit",
-                       "setfit_lr"):
+        for method in METHODS:
             values = [r[method]["accuracy"] for r in runs if r["labels_per_class"] == k]
             seconds = [r[method]["seconds"] for r in runs if r["labels_per_class"] == k]
             summary.setdefault(str(k), {})[method] = {
@@ -180,12 +212,25 @@ def run(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--labels-per-class", type=int, nargs="+", default=[8, 64])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, default=None, help="default 3 (quick: 1)")
+    parser.add_argument("--labels-per-class", type=int, nargs="+", default=None,
+                        help="default 8")
+    parser.add_argument("--test", type=int, default=None, help="default 1000 (quick: 160)")
     parser.add_argument("--num-pairs", type=int, default=None,
-                        help="cap on SetFit pairs (default: 20 iterations, 40 per example)")
+                        help="cap on SetFit pairs (default: 20 iterations, 40 per example; "
+                             "quick: 64)")
+    args = parser.parse_args()
+    quick = {"seeds": 1, "labels_per_class": [8], "test": 160, "num_pairs": 64}
+    full = {"seeds": 3, "labels_per_class": [8], "test": 1000}
+    args = harness.apply_defaults(args, quick, full)
+    args.seeds = list(range(args.seeds))
     harness.setup_logging()
-    harness.emit(run(parser.parse_args()))
+    harness.quiet_warnings()
+    result = run(args)
+    result["mode"] = harness.mode_name(args.quick)
+    result["seeds"] = args.seeds
+    harness.emit(result)
 
 
 if __name__ == "__main__":

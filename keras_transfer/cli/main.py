@@ -46,12 +46,10 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--epochs", type=int, default=defaults.get("epochs", recipe.EPOCHS),
                         help="fine-tuning epochs (default: %(default)s)")
     parser.add_argument("--plan", choices=["auto", "linear_probe", "lp_ft", "full"],
-                        default=recipe.CLI_PLAN,
+                        default=recipe.PLAN,
                         help="auto: by labelled examples in the smallest class, linear probe "
                              f"only up to {recipe.LINEAR_PROBE_MAX_PER_CLASS}, else linear "
-                             "probe then fine-tuning (lp_ft); up to "
-                             f"{recipe.HOLDOUT_MAX_PER_CLASS}, {recipe.HOLDOUT_FRACTION * 100:.0f}%% "
-                             "of the training data is held out for early stopping. full: a "
+                             "probe then fine-tuning (lp_ft). full: a "
                              "random head, then fine-tuning (see docs/concepts.md, 'Choosing "
                              "a strategy by label budget') (default: %(default)s)")
     parser.add_argument("--baseline-epochs", type=int,

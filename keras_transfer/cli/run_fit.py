@@ -70,7 +70,6 @@ def run_fit(config, verbose=1):
     if chosen.get("forced_by"):
         say(f"Plan: {chosen['plan']} ({chosen['reason']})", verbose)
     baseline_at_start = _EvaluateAtStart(source)
-    holdout = chosen["holdout"]
     if chosen["plan"] == "full":
         say(f"Fine-tuning: head {recipe.HEAD_EPOCHS} epoch(s) through the frozen backbone, "
             f"then {config['epochs']} epochs", verbose)
@@ -85,8 +84,7 @@ def run_fit(config, verbose=1):
                         learning_rate=config["learning_rate"], decay=config["decay"],
                         schedule=config["schedule"],
                         gradual_unfreezing=config["unfreeze"] != "all",
-                        validation_data=None if holdout else source.test,
-                        holdout="auto" if holdout else None,
+                        validation_data=source.test,
                         callbacks=[baseline_at_start] if chosen["plan"] == "lp_ft" else None,
                         verbose=verbose)
     metrics["plan"] = _jsonable({**history.plan, **({"reason": chosen["reason"]}

@@ -23,15 +23,11 @@ def choose_plan(examples_per_class, plan="auto"):
       `head_epochs` through the frozen backbone, then gradual unfreezing.
 
     `"auto"` chooses by the size of the smallest class: at most
-    `LINEAR_PROBE_MAX_PER_CLASS` (2) examples, `"linear_probe"` (no class
-    can then give an example to a held-out split and keep two to train on,
-    so fine-tuning could not be checked against the probe); more,
-    `"lp_ft"`. At most `HOLDOUT_MAX_PER_CLASS` (100) examples, a held-out
-    split of the training data with early stopping is used too (`holdout`
-    in the result). The thresholds come from measurements on Rotten
-    Tomatoes with MiniLM-L6 (docs/concepts.md, "Choosing a strategy by
-    label budget"). An explicit plan is returned as given, with the reason
-    "chosen by the caller".
+    `LINEAR_PROBE_MAX_PER_CLASS` (2) examples, `"linear_probe"` (too few to
+    update the backbone without distorting its features); more, `"lp_ft"`
+    (the measurements behind it: docs/concepts.md, "Choosing a strategy by
+    label budget", and docs/benchmarks.md). An explicit plan is returned as
+    given, with the reason "chosen by the caller".
 
     Args:
         examples_per_class: int. Labelled training examples in the smallest
@@ -40,9 +36,8 @@ def choose_plan(examples_per_class, plan="auto"):
             Defaults to `"auto"`.
 
     Returns:
-        A dict: `plan` (never `"auto"`), `reason` (one sentence),
-        `examples_per_class`, and `holdout` (bool: whether a held-out split
-        with early stopping is advised at this budget).
+        A dict: `plan` (never `"auto"`), `reason` (one sentence) and
+        `examples_per_class`.
 
     Raises:
         ValueError: if `examples_per_class` is not an integer >= 1 or `plan`
@@ -55,7 +50,6 @@ def choose_plan(examples_per_class, plan="auto"):
     """
     check_one_of(plan, "plan", PLANS)
     check_int(examples_per_class, "examples_per_class", minimum=1)
-    holdout = examples_per_class <= defaults.HOLDOUT_MAX_PER_CLASS
     if plan != "auto":
         reason = f"plan={plan!r} chosen by the caller ({examples_per_class} examples per class)"
     elif examples_per_class <= defaults.LINEAR_PROBE_MAX_PER_CLASS:
@@ -69,9 +63,4 @@ def choose_plan(examples_per_class, plan="auto"):
         reason = (f"{examples_per_class} examples per class > "
                   f"{defaults.LINEAR_PROBE_MAX_PER_CLASS}: linear probe first, then "
                   "fine-tuning from that head (LP-FT)")
-    if holdout and plan != "full":
-        reason += (f"; <= {defaults.HOLDOUT_MAX_PER_CLASS} per class, so "
-                   f"{defaults.HOLDOUT_FRACTION:.0%} of the training data is held out for "
-                   "early stopping with best-weights restore")
-    return {"plan": plan, "reason": reason, "examples_per_class": examples_per_class,
-            "holdout": holdout and plan != "full"}
+    return {"plan": plan, "reason": reason, "examples_per_class": examples_per_class}

@@ -27,7 +27,7 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
               schedule=defaults.SCHEDULE, optimizer="adam", loss=None, metrics=("accuracy",),
               validation_data=None, steps_per_epoch=None, train_batchnorm=False,
               gradual_unfreezing=True, callbacks=None, verbose=1, plan=defaults.PLAN,
-              l2_sp=None, holdout="auto", probe_epochs=None):
+              l2_sp=None, holdout=None, probe_epochs=None):
     """Fine-tunes a pretrained model with a plan that fits the label budget.
 
     `plan` says how (see `keras_transfer.choose_plan`, which `"auto"` asks,
@@ -35,17 +35,17 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
 
     - `"linear_probe"` (few labels): only the head trains, on backbone
       features computed once (`keras_transfer.FeatureCache`), Adam at
-      `HEAD_LEARNING_RATE` for `probe_epochs`; the backbone never changes.
+      `PROBE_LEARNING_RATE` (1e-2) for `probe_epochs`; the backbone never
+      changes.
     - `"lp_ft"`: that probe, then the recipe below from the probed head
       with `head_epochs=0` (LP-FT, Kumar et al. 2022).
     - `"full"`: the recipe below from the model's head as it is (fine_tune's
       behaviour before plans existed).
 
-    With `holdout` (by default when the smallest class has at most
-    `HOLDOUT_MAX_PER_CLASS` examples and no `validation_data` is given), a
-    stratified `HOLDOUT_FRACTION` of `train_data` is held out (the few
-    examples are then held in memory, so random augmentation in the
-    pipeline is drawn once): the probe and the fine-tuning stop early
+    With `holdout` (off by default: it measured worse than training on every
+    label; see `keras_transfer.recipes.defaults`), a stratified fraction of
+    `train_data` is held out (the examples are then held in memory, so
+    random augmentation in the pipeline is drawn once): the probe and the fine-tuning stop early
     on its loss and keep their best weights
     (`keras.callbacks.EarlyStopping(restore_best_weights=True)`), and
     fine-tuning is undone if its best held-out loss is worse than the
@@ -101,15 +101,13 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
         callbacks: list. Extra callbacks. Defaults to `None`.
         verbose: int. Passed to `fit` and the callbacks. Defaults to 1.
         plan: str. `"auto"`, `"linear_probe"`, `"lp_ft"` or `"full"` (see
-            above). Defaults to `"full"` (`defaults.PLAN`: it measured best so
-            far; `"auto"` is opt-in).
+            above). Defaults to `"auto"`.
         l2_sp: float, bool or None. L2-SP strength on the backbone while
             fine-tuning; `True` means `L2_SP_ALPHA` (0.01). Defaults to
             `None` (off).
-        holdout: "auto", float or None. Fraction of `train_data` held out
-            for early stopping; `"auto"`: `HOLDOUT_FRACTION` (0.2) when
-            `choose_plan` advises it and `validation_data` is None. Not
-            used by `plan="full"`. Defaults to `"auto"`.
+        holdout: float, bool or None. Fraction of `train_data` held out for
+            early stopping (`True`: `HOLDOUT_FRACTION`, 0.2). Not used by
+            `plan="full"`. Defaults to `None` (every example trains).
         probe_epochs: int. Epochs of the linear probe on cached features.
             Defaults to `None`: `PROBE_EPOCHS` (20), raised to at least
             `PROBE_MIN_STEPS` (200) optimizer steps.
@@ -142,8 +140,9 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     check_int(probe_epochs, "probe_epochs", minimum=1, allow_none=True)
     alpha = defaults.L2_SP_ALPHA if l2_sp is True else (None if l2_sp is False else l2_sp)
     check_number(alpha, "l2_sp", 0, finite=True, allow_none=True)
-    if holdout != "auto":
-        check_number(holdout, "holdout", 0, 1, max_open=True, allow_none=True)
+    fraction = defaults.HOLDOUT_FRACTION if holdout is True else (
+        None if holdout is False else holdout)
+    check_number(fraction, "holdout", 0, 1, max_open=True, allow_none=True)
     if plan == "full":
         history = _recipe(model, train_data, epochs, head_epochs, learning_rate, decay,
                           schedule, optimizer, loss, metrics, validation_data,
@@ -162,10 +161,6 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     counts = np.bincount(labels)
     counts = counts[counts > 0]
     chosen = choose_plan(int(counts.min()), plan)
-    fraction = holdout
-    if holdout == "auto":
-        fraction = (defaults.HOLDOUT_FRACTION if chosen["holdout"] and validation_data is None
-                    else None)
     batch_size = int(tf.nest.flatten(next(iter(train_data)))[0].shape[0])
     train_index, held_index = _stratified_split(labels, fraction or 0.0)
     if len(held_index):  # few labels: small enough to hold in memory
@@ -177,9 +172,9 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     info = {"plan": chosen["plan"], "reason": chosen["reason"],
             "examples_per_class": chosen["examples_per_class"], "holdout": len(held_index),
             "l2_sp": alpha if chosen["plan"] == "lp_ft" else None}
-    if not len(held_index) and chosen["holdout"] and holdout == "auto":
-        info["reason"] = (chosen["reason"].split("; <=")[0]
-                          + "; validation_data given, so nothing is held out")
+    if len(held_index):
+        info["reason"] += (f"; {len(held_index)} examples held out for early stopping "
+                           "with best-weights restore")
     say(f"Plan: {info['plan']} ({info['reason']})", verbose)
     if loss is None:
         loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
@@ -290,7 +285,7 @@ def _probe(model, train_part, held_part, num_train, batch_size, loss, metrics, e
         epochs = max(defaults.PROBE_EPOCHS, math.ceil(defaults.PROBE_MIN_STEPS / steps))
     with model.distribute_strategy.scope():
         cache.head_model.compile(
-            optimizer=keras.optimizers.Adam(defaults.HEAD_LEARNING_RATE), loss=loss,
+            optimizer=keras.optimizers.Adam(defaults.PROBE_LEARNING_RATE), loss=loss,
             metrics=list(metrics or []))
     stopping = []
     if held_features is not None:

@@ -131,17 +131,17 @@ class RenderMarkdownTest(TestCase):
     def test_sample_efficiency_table(self):
         text = self.run_all.render_markdown(RUN)
         self.assertIn("| method | 5 (10) | all (4000) |", text)
-        self.assertIn("| recipe | 0.600 ± 0.020 | 0.812 ± 0.004 |", text)
-        self.assertIn("| tfidf_logreg | 0.520 ± 0.030 | 0.740 ± 0.001 |", text)
+        self.assertIn("| recipe | 0.600 ± 0.020 (– s) | 0.812 ± 0.004 (– s) |", text)
+        self.assertIn("| tfidf_logreg | 0.520 ± 0.030 (– s) | 0.740 ± 0.001 (– s) |", text)
 
     def test_speed_ratios_errors_and_script_status(self):
         text = self.run_all.render_markdown(RUN)
         self.assertIn("| hub | 0.95 | 1.10 |", text)
         self.assertIn("| legacy | 0.50 | 0.50 |", text)
         self.assertIn("| hub_jit | failed: InvalidArgumentError: cannot compile | |", text)
-        self.assertIn("| `feature_cache.py` | 12 | failed: exit code 1; no JSON on "
-                      "stdout. Last stderr lines: |", text)
-        self.assertIn("| `text_quality.py` | 3600 | ok |", text)
+        self.assertIn("| `feature_cache` | `` | 2025-01-02 03:04 | 12 | failed: exit code 1; "
+                      "no JSON on stdout. Last stderr lines: |", text)
+        self.assertIn("| `text_quality` | `` | 2025-01-02 03:04 | 3600 | ok |", text)
 
     def test_machine_versions_seeds_and_mode_banner(self):
         text = self.run_all.render_markdown(RUN)

@@ -61,6 +61,7 @@ class AblationMethodsTest(TestCase):
                                           recipe_cached_head=None)
             bench.recipe = None
             names = [m[0] for m in harness.recipe_methods(bench, ablations=True)]
-            self.assertEqual(names, ["recipe", "recipe_all_at_once", expected,
-                                     "recipe_cached_head"])
-            self.assertEqual([m[0] for m in harness.recipe_methods(bench)], ["recipe"])
+            self.assertEqual(names, ["fine_tune", "plan_full", "recipe_all_at_once",
+                                     expected, "recipe_cached_head"])
+            self.assertEqual([m[0] for m in harness.recipe_methods(bench)],
+                             ["fine_tune", "plan_full"])

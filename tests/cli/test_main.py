@@ -99,10 +99,10 @@ def test_fit_picks_the_plan_by_label_budget(image_folder, tiny_backbone, tmp_pat
                  "--batch-size", "4", "--no-export", "--output", str(run)])
     assert code == 0
     out = capsys.readouterr().out
-    # 8 training images per class: linear probe, then fine-tuning; 2 per class held out.
+    # 8 training images per class: linear probe, then fine-tuning on all of them.
     assert "Plan: lp_ft (8 examples per class > 2" in out
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["plan"]["plan"] == "lp_ft" and metrics["plan"]["holdout"] == 4
+    assert metrics["plan"]["plan"] == "lp_ft" and metrics["plan"]["holdout"] == 0
     assert 0.0 <= metrics["baseline"]["accuracy"] <= 1.0  # the probe, before fine-tuning
     report = (run / "report.md").read_text()
     assert "## Strategy\n\nPlan: **lp\\_ft**.\n\nWhy: 8 examples per class" in report

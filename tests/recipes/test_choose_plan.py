@@ -5,22 +5,19 @@ from keras_transfer.testing import TestCase
 
 class ChoosePlanTest(TestCase):
     def test_table_by_examples_per_class(self):
-        probe_max, holdout_max = defaults.LINEAR_PROBE_MAX_PER_CLASS, defaults.HOLDOUT_MAX_PER_CLASS
-        self.assertEqual((probe_max, holdout_max), (2, 100))  # docs/concepts.md says why
-        table = {1: ("linear_probe", True), probe_max: ("linear_probe", True),
-                 probe_max + 1: ("lp_ft", True), holdout_max: ("lp_ft", True),
-                 holdout_max + 1: ("lp_ft", False), 5000: ("lp_ft", False)}
-        for count, (plan, holdout) in table.items():
+        probe_max = defaults.LINEAR_PROBE_MAX_PER_CLASS
+        self.assertEqual(probe_max, 2)  # docs/concepts.md says why
+        table = {1: "linear_probe", probe_max: "linear_probe", probe_max + 1: "lp_ft",
+                 100: "lp_ft", 5000: "lp_ft"}
+        for count, plan in table.items():
             chosen = choose_plan(count)
-            self.assertEqual((chosen["plan"], chosen["holdout"]), (plan, holdout), count)
+            self.assertEqual(chosen["plan"], plan, count)
             self.assertIn(f"{count} examples per class", chosen["reason"])
-        self.assertIn("held out", choose_plan(probe_max)["reason"])
-        self.assertNotIn("held out", choose_plan(holdout_max + 1)["reason"])
+            self.assertNotIn("held out", chosen["reason"])
 
     def test_override(self):
         chosen = choose_plan(4, plan="full")
         self.assertEqual(chosen["plan"], "full")
-        self.assertFalse(chosen["holdout"])
         self.assertIn("chosen by the caller", chosen["reason"])
         self.assertEqual(choose_plan(1000, plan="linear_probe")["plan"], "linear_probe")
 

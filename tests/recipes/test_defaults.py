@@ -11,6 +11,7 @@ import keras_transfer
 from keras_transfer.cli.main import build_parser
 from keras_transfer.optimizers.discriminative import group_multipliers
 from keras_transfer.recipes import defaults
+from keras_transfer.recipes.fine_tune import fine_tune
 from keras_transfer.schedules.one_cycle import OneCycle
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular
 
@@ -98,8 +99,9 @@ def test_cli_uses_the_defaults():
     assert args.decay == defaults.DECAY
     assert args.epochs == defaults.EPOCHS
     assert args.baseline_epochs is None  # fine_tune's probe rule: PROBE_EPOCHS, >= PROBE_MIN_STEPS
-    assert args.plan == defaults.CLI_PLAN == "auto"
-    assert defaults.PLAN == "full"  # fine_tune's default: measured best (docs/concepts.md)
+    assert args.plan == defaults.PLAN == "auto"  # fine_tune's too (its signature)
+    assert inspect.signature(fine_tune).parameters["plan"].default == defaults.PLAN
+    assert inspect.signature(fine_tune).parameters["holdout"].default is None
     assert args.schedule == defaults.SCHEDULE
     assert args.batch_size == defaults.BATCH_SIZE
     assert args.learning_rate is None  # chosen per modality in `_fit_config`

@@ -90,16 +90,17 @@ class FineTunePlanTest(TestCase):
 
     def test_auto_plan_by_examples_per_class(self):
         model = self._model()
-        history = fine_tune(model, self._data(4), probe_epochs=2, verbose=0, plan="auto")
-        # 2 per class <= LINEAR_PROBE_MAX_PER_CLASS: probe only, 1 per class held out.
+        history = fine_tune(model, self._data(4), probe_epochs=2, verbose=0)
+        # 2 per class <= LINEAR_PROBE_MAX_PER_CLASS: probe only, nothing held out.
         self.assertEqual(history.plan["plan"], "linear_probe")
         self.assertEqual(history.plan["examples_per_class"], 2)
-        self.assertEqual(history.plan["holdout"], 2)
+        self.assertEqual(history.plan["holdout"], 0)
         self.assertIn("2 examples per class", history.plan["reason"])
         history = fine_tune(self._model(), self._data(40), probe_epochs=2, epochs=1, verbose=0,
-                            plan="auto")
+                            holdout=True)
         self.assertEqual(history.plan["plan"], "lp_ft")
         self.assertEqual(history.plan["holdout"], 8)  # round(0.2 * 20) = 4 per class
+        self.assertIn("8 examples held out", history.plan["reason"])
         self.assertLen(history.stages[-1]["trainable_groups"], 4)  # fine-tuning unfroze all
 
     def test_lp_ft_starts_from_the_probed_head(self):
@@ -135,6 +136,7 @@ class FineTunePlanTest(TestCase):
         snapshots = _Snapshots()
         # A learning rate this high makes the held-out loss get worse.
         history = fine_tune(model, self._data(40), plan="lp_ft", probe_epochs=3, epochs=4,
+                            holdout=0.2,
                             learning_rate=0.5, schedule="constant", callbacks=[snapshots],
                             verbose=0)
         losses = [logs["val_loss"] for _, logs in snapshots.epochs]
@@ -149,12 +151,9 @@ class FineTunePlanTest(TestCase):
         for value, want in zip(model.get_weights(), expected):
             self.assertAllClose(value, want)
 
-    def test_validation_data_means_no_holdout(self):
-        data = self._data(32)
-        history = fine_tune(self._model(), data, plan="auto", probe_epochs=2, validation_data=data,
-                            verbose=0)
-        self.assertEqual(history.plan["holdout"], 0)
-        self.assertIn("nothing is held out", history.plan["reason"])
+    def test_holdout_argument_errors(self):
+        with self.assertRaisesRegex(ValueError, "Received: holdout=1.5"):
+            fine_tune(self._model(), self._data(8), holdout=1.5, verbose=0)
 
     def test_l2_sp_is_attached_for_the_run_only(self):
         model = self._model()
