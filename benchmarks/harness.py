@@ -487,7 +487,7 @@ def recipe_methods(bench, ablations=False):
     methods = [("fine_tune", f"keras_transfer.fine_tune defaults (plan auto: linear probe, "
                 f"then fine-tuning from it), {settings}", bench.recipe),
                ("plan_full", f"fine_tune(plan='full'): a random head, then gradual "
-                f"unfreezing, {settings}", lambda s: bench.recipe(s, plan="full"))]
+                f"unfreezing, {settings}", lambda s: bench.recipe(s, plan="full"), 1)]
     return methods + (ablation_methods(bench) if ablations else [])
 
 
@@ -533,7 +533,9 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
         main_methods: list of `(name, description, fn(seed) -> record)`, or
             `(name, description, fn, max_seeds)` for a method that runs only
             for the first `max_seeds` seeds (an expensive baseline far from
-            the others, such as training from random initialization).
+            the others, such as training from random initialization); a
+            curve method of that name then also runs "all" for those seeds
+            only.
         curve_methods: list of `(name, fn(seed, index) -> record)`; a method
             also in `main_methods` reuses its main run for "all".
         labels_per_class: list of ints and "all".
@@ -543,6 +545,8 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     """
     methods = Methods()
     curve = Curve(labels_per_class)
+    # A main method limited to fewer seeds is limited at "all" on the curve too.
+    limited = {m[0]: m[3] for m in main_methods if len(m) > 3}
     only = getattr(getattr(bench, "args", None), "methods", None)
     if only:
         known = [m[0] for m in main_methods] + [m[0] for m in curve_methods]
@@ -564,6 +568,8 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
         for k in labels_per_class:
             index = per_class_subset(bench.train.y, k, seed)
             for name, fn in curve_methods:
+                if k == "all" and seed >= limited.get(name, seeds):
+                    continue
                 if k == "all" and name in latest:
                     record = dict(latest[name], examples=len(index))
                 else:

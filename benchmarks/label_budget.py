@@ -11,8 +11,14 @@ example pool) and the same test sample:
   settings: peak 2e-4, decay 1.0; epochs raised to >= 30 steps, as
   text_quality.py does);
 - linear_probe / lp_ft / lp_ft_l2sp: `fine_tune(plan=...)` at the same
-  settings, with its automatic held-out split (<= 100 per class);
-  lp_ft_no_holdout: LP-FT on all the labels, no early stopping.
+  settings, every label trained on (the default since the held-out split
+  became opt-in);
+  lp_ft_holdout: LP-FT with `holdout=True` (20 % held out for early
+  stopping, fine-tuning undone if it does not beat the probe).
+
+The results of 2026-12-01 (benchmarks/results/label_budget-*.jsonl) ran
+before that change: there `lp_ft` held out 20 % and `lp_ft_no_holdout`
+did not.
 
     python benchmarks/label_budget.py --labels 8,100 --seeds 1 --test 1000
 """
@@ -31,7 +37,7 @@ import keras_transfer  # noqa: E402
 from keras_transfer import data  # noqa: E402
 
 METHODS = ("frozen_logreg", "old_default", "linear_probe", "lp_ft", "lp_ft_l2sp",
-           "lp_ft_no_holdout")
+           "lp_ft_holdout")
 
 
 def main():
@@ -87,7 +93,7 @@ def main():
                             history = keras_transfer.fine_tune(
                                 model, dataset(x, y, True, seed), epochs=total, plan=plan,
                                 l2_sp=True if method == "lp_ft_l2sp" else None,
-                                holdout=None if method == "lp_ft_no_holdout" else "auto",
+                                holdout=method == "lp_ft_holdout",
                                 **kwargs)
                         record["plan"] = {key: value for key, value in history.plan.items()
                                           if key != "reason"}
