@@ -13,6 +13,7 @@ if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-transfer":
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_transfer import data
+from keras_transfer import language_models
 from keras_transfer.api_export import custom_objects
 from keras_transfer.backbones.conversion import backbone_path
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
@@ -33,6 +34,7 @@ from keras_transfer.groups.layer_group import LayerGroup
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.heads.prototypical_head import PrototypicalHead
+from keras_transfer.layers.attention_weighted_average import AttentionWeightedAverage
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.layers.trim_padding import TrimPadding
 from keras_transfer.models.build_audio_classifier import build_audio_classifier

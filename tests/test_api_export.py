@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
-    "ClassificationHead", "DiscriminativeLR", "DiscriminativeOptimizer", "HubBackbone", "L2SP",
+    "AttentionWeightedAverage", "ClassificationHead", "DiscriminativeLR", "DiscriminativeOptimizer", "HubBackbone", "L2SP",
     "LRFinder", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead", "ProtoNet",
     "ScaledSchedule",
     "SlantedTriangular", "TrimPadding",
