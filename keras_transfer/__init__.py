@@ -25,6 +25,7 @@ from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.distribute.strategy import get_strategy
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.evaluation.evaluate_entities import evaluate_entities
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 from keras_transfer.export.export_for_serving import export_for_serving

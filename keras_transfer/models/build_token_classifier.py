@@ -3,11 +3,11 @@
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.data.word_pieces import IGNORE_LABEL
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
 
 BERT_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
-IGNORE_LABEL = -1
 
 
 @keras_transfer_export("keras_transfer.build_token_classifier")
@@ -46,7 +46,9 @@ def build_token_classifier(
     `["Jim", "Henson", "puppeteer"]` with tags `[B-PER, I-PER, O]` tokenized
     as `[CLS] jim henson puppet ##eer [SEP] [PAD]...` get labels
     `[-1, B-PER, I-PER, O, -1, -1, -1, ...]`. To predict, take the argmax at
-    each word's first wordpiece.
+    each word's first wordpiece. `keras_transfer.data.align_word_labels`
+    does this alignment with the backbone's own tokenizer, and
+    `keras_transfer.data.word_tags_from_pieces` the way back.
 
     With `compile=True`: Adam, `SparseCategoricalCrossentropy(ignore_class=-1)`
     (positions labelled -1 add nothing to the loss or its gradient) and

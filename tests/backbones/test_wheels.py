@@ -43,6 +43,7 @@ def test_every_registry_requirement_is_pinned():
     from keras_transfer.backbones.registry import BACKBONES
     from keras_transfer.data.datasets import mnist_5k
     from keras_transfer.data.datasets import rotten_tomatoes
+    from keras_transfer.data.datasets import wnut16
 
     providers = {name: entry for name, entry in BACKBONES.items() if entry["provider"]}
     assert sorted(providers) == ["efficientnet_lite0", "minilm_l6", "mpnet_base",
@@ -57,7 +58,7 @@ def test_every_registry_requirement_is_pinned():
 
     for part in PARTS:  # the registry pins the first; the provider fetches all five
         assert part in wheels.WHEEL_SHA256, part
-    for module in (mnist_5k, rotten_tomatoes):
+    for module in (mnist_5k, rotten_tomatoes, wnut16):
         assert module.REQUIREMENT in wheels.WHEEL_SHA256, module.__name__
 
 

@@ -164,6 +164,15 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(tmp_path):
     assert result.returncode == 2 and "the following arguments are required" in result.stderr
 
 
+def test_token_classification_dataset_is_refused(tmp_path, capsys):
+    code = main(["fit", "--backbone", "minilm_l6", "--data", "wnut16",
+                 "--output", str(tmp_path / "r")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--data 'wnut16' is a token_classification dataset" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_refuses_to_overwrite_a_run(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()

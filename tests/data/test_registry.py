@@ -9,9 +9,10 @@ from keras_transfer.data.registry import load_dataset
 
 def test_entries_are_complete():
     for name, entry in DATASETS.items():
-        for key in ("modality", "loader", "description", "source", "license",
+        for key in ("modality", "task", "loader", "description", "source", "license",
                     "splits", "num_classes"):
             assert entry[key], (name, key)
+        assert entry["task"] in ("classification", "token_classification"), name
     assert DATASETS["spoken_words"]["sample_rate"] == 16000
     assert DATASETS["spoken_commands"]["sample_rate"] == 16000
     assert DATASETS["spoken_commands"]["num_classes"] == 35
@@ -19,7 +20,8 @@ def test_entries_are_complete():
 
 def test_list_datasets():
     assert list_datasets() == ["fashion_mnist", "mnist_5k", "rotten_tomatoes",
-                               "spoken_commands", "spoken_words"]
+                               "spoken_commands", "spoken_words", "wnut16"]
+    assert list_datasets("text") == ["rotten_tomatoes", "wnut16"]
     assert list_datasets("image") == ["fashion_mnist", "mnist_5k"]
     assert list_datasets("audio") == ["spoken_commands", "spoken_words"]
     with pytest.raises(ValueError, match=r"Received: modality='video'"):
@@ -29,7 +31,7 @@ def test_list_datasets():
 def test_load_dataset_errors_list_choices():
     with pytest.raises(ValueError, match=r"Available: \['fashion_mnist', "
                        r"'mnist_5k', 'rotten_tomatoes', 'spoken_commands', "
-                       r"'spoken_words'\]"):
+                       r"'spoken_words', 'wnut16'\]"):
         load_dataset("cifar10")
     with pytest.raises(ValueError, match=r"splits \['train', 'test'\]. "
                        r"Received: split='validation'"):
