@@ -6,6 +6,7 @@ from keras_transfer.data.audio import decode_wav
 from keras_transfer.data.audio import inspect_wav
 from keras_transfer.data.audio import pad_or_trim
 from keras_transfer.data.audio import resample
+from keras_transfer.data.datasets.rotten_tomatoes_unlabelled import load_rotten_tomatoes_unlabelled
 from keras_transfer.data.episode_sampler import EpisodeSampler
 from keras_transfer.data.loaders import from_arrays
 from keras_transfer.data.loaders import from_directory

@@ -27,7 +27,7 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
               schedule=defaults.SCHEDULE, optimizer="adam", loss=None, metrics=("accuracy",),
               validation_data=None, steps_per_epoch=None, train_batchnorm=False,
               gradual_unfreezing=True, callbacks=None, verbose=1, plan=defaults.PLAN,
-              l2_sp=None, holdout=None, probe_epochs=None):
+              l2_sp=None, holdout=None, probe_epochs=None, groups=None):
     """Fine-tunes a pretrained model with a plan that fits the label budget.
 
     `plan` says how (see `keras_transfer.choose_plan`, which `"auto"` asks,
@@ -111,6 +111,11 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
         probe_epochs: int. Epochs of the linear probe on cached features.
             Defaults to `None`: `PROBE_EPOCHS` (20), raised to at least
             `PROBE_MIN_STEPS` (200) optimizer steps.
+        groups: list. Ordered regexes or `(name, regex)` pairs that define
+            the layer groups instead of `keras_transfer.get_layer_groups`'
+            derivation (its `patterns`); the last group is the head. For
+            example `keras_transfer.language_models.CHAR_LM_GROUPS`.
+            Defaults to `None`.
 
     Returns:
         The `keras.callbacks.History` of the last stage that ran, with
@@ -147,7 +152,7 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
         history = _recipe(model, train_data, epochs, head_epochs, learning_rate, decay,
                           schedule, optimizer, loss, metrics, validation_data,
                           steps_per_epoch, train_batchnorm, gradual_unfreezing, callbacks,
-                          verbose, alpha)
+                          verbose, alpha, groups)
         history.plan = {"plan": "full", "reason": "plan='full' chosen by the caller",
                         "holdout": 0, "l2_sp": alpha}
         say(f"Plan: full ({history.plan['reason']})", verbose)
@@ -179,10 +184,10 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     if loss is None:
         loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
 
-    groups = get_layer_groups(model)
-    for group in groups[:-1]:
+    layer_groups = get_layer_groups(model, groups)
+    for group in layer_groups[:-1]:
         group.set_trainable(False, train_batchnorm=train_batchnorm)
-    groups[-1].set_trainable(True, train_batchnorm=train_batchnorm)
+    layer_groups[-1].set_trainable(True, train_batchnorm=train_batchnorm)
     probe = _probe(model, train_part, held_part, len(train_index), batch_size, loss, metrics,
                    probe_epochs, verbose)
     info["probe"] = {"epochs": len(probe.history.get("loss", [])),
@@ -204,7 +209,7 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     history = _recipe(model, train_part, epochs, 0, learning_rate, decay, schedule,
                       optimizer, loss, metrics,
                       held_part if held_part is not None else validation_data,
-                      None, train_batchnorm, gradual_unfreezing, extra, verbose, alpha)
+                      None, train_batchnorm, gradual_unfreezing, extra, verbose, alpha, groups)
     info["kept"] = True
     if stopping is not None:
         best = min(history.history["val_loss"])
@@ -222,7 +227,7 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
 
 def _recipe(model, train_data, epochs, head_epochs, learning_rate, decay, schedule,
             optimizer, loss, metrics, validation_data, steps_per_epoch, train_batchnorm,
-            gradual_unfreezing, callbacks, verbose, l2_sp):
+            gradual_unfreezing, callbacks, verbose, l2_sp, patterns=None):
     """The ULMFiT recipe in one `model.fit` (the `"full"` plan, and LP-FT's second stage)."""
     steps = steps_per_epoch or _known_length(train_data)
     if steps is None:
@@ -230,7 +235,7 @@ def _recipe(model, train_data, epochs, head_epochs, learning_rate, decay, schedu
     total_steps = steps * (epochs + head_epochs)
     rate = _schedule(schedule, learning_rate, total_steps)
 
-    groups = get_layer_groups(model)
+    groups = get_layer_groups(model, patterns)
     for group in groups:  # the callback freezes them; the optimizer must see all
         group.set_trainable(True, train_batchnorm=train_batchnorm)
     attached = _attach_l2_sp(groups[:-1], l2_sp) if l2_sp else []
@@ -247,7 +252,7 @@ def _recipe(model, train_data, epochs, head_epochs, learning_rate, decay, schedu
         unfreeze_at = [head_steps + (i * spread) // max(1, lower) for i in range(lower)]
     else:
         unfreeze_at = [head_steps] * lower
-    unfreezing = ProgressiveUnfreezing(unfreeze_at=unfreeze_at, unit="step",
+    unfreezing = ProgressiveUnfreezing(unfreeze_at=unfreeze_at, unit="step", groups=patterns,
                                        train_batchnorm=train_batchnorm, verbose=verbose)
     recorder = _GroupRateRecorder()
     # A tf.data.Dataset shuffles itself; Keras warns if fit is asked to.

