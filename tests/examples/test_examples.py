@@ -182,3 +182,15 @@ def test_contrastive_text_fine_tuning(tmp_path):
     assert "8 labelled reviews -> 32 pairs (16 same-class)" in stdout
     assert_accuracy(stdout, "frozen encoder accuracy:", 32)
     assert_accuracy(stdout, "SetFit accuracy:", 32)
+
+
+def test_language_model_adaptation(tmp_path):
+    stdout = run_example("language_model_adaptation.py", cwd=tmp_path)
+
+    before = number(stdout, "LM held-out loss before:")
+    after = number(stdout, "LM held-out loss after:")
+    assert 0 < after < before, (before, after)
+    assert_accuracy(stdout, "classifier accuracy:", 32)
+    assert "24 texts to adapt the LM, 12 held out" in stdout
+    assert "training head\n" in stdout
+    assert "training embedding, rnn_1, rnn_2, head" in stdout
