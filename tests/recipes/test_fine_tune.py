@@ -49,6 +49,20 @@ class FineTuneTest(TestCase):
         self.assertEqual([(s["step"], s["stage"]) for s in history.stages], [(0, 0), (4, 3)])
         self.assertLen(backbone.trainable_weights, 8)
 
+    def test_groups_patterns_replace_the_derived_groups(self):
+        inputs = keras.Input((4,))
+        hidden = keras.layers.Dense(3, name="d1")(keras.layers.Dense(3, name="d0")(inputs))
+        model = keras.Model(inputs, keras.layers.Dense(2, name="top")(hidden))
+        x, y = np.random.default_rng(0).normal(size=(16, 4)), np.arange(16) % 2
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)  # 4 steps per epoch
+        history = fine_tune(model, data, epochs=2, head_epochs=1, learning_rate=1e-2,
+                            decay=2.0, verbose=0, plan="full",
+                            groups=[("low", "d0/|d1/"), ("head", "top/")])
+        # Two groups, not one per Dense layer: one unfreezing step, after the head.
+        self.assertEqual([(s["step"], s["trainable_groups"]) for s in history.stages],
+                         [(0, ["head"]), (4, ["low", "head"])])
+        self.assertEqual(sorted(history.group_learning_rates[0]), ["epoch", "head", "low"])
+
     def test_errors(self):
         model = self._model()
         data = tf.data.Dataset.from_tensor_slices((savedmodels.images(4), np.zeros(4))).batch(2)
