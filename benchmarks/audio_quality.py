@@ -25,7 +25,7 @@ per-dimension means far from 0): a plain Dense head learned slowly on it
 the registry gives speech_embedding a LayerNorm-first head
 (`head_normalize`; `ClassificationHead(normalize=True)`).
 Full mode: 3 seeds; random_init (it stays at chance) and plain_fine_tune
-run for seed 0 only.
+(seed 0) only with `--references`; plan_full for seed 0.
 
 Methods (batch 32):
 - majority;

@@ -304,10 +304,17 @@ def add_common_arguments(parser, quick_help):
                         help="the recipe's discriminative decay (default: the script's)")
     parser.add_argument("--recipe-learning-rate", type=float, default=None,
                         help="the recipe's peak learning rate (default: the script's)")
+    parser.add_argument("--references", action="store_true",
+                        help="also run the reference rows random_init and plain_fine_tune "
+                        "(seed 0; left out of `make bench` for time: they measure "
+                        "training from scratch and plain fine-tuning, not a label budget)")
     parser.add_argument("--methods", default=None,
                         type=lambda text: [m.strip() for m in text.split(",") if m.strip()],
                         help="comma-separated subset of the methods to run (default: all)")
 
+
+# Reference rows, run only with --references (see add_common_arguments).
+REFERENCE_METHODS = ("random_init", "plain_fine_tune")
 
 COMMON_QUICK = {"seeds": 1, "epochs": 2, "head_epochs": 5, "min_steps": 4}
 COMMON_FULL = {"seeds": 3, "epochs": 3, "head_epochs": 20, "min_steps": 30}
@@ -534,8 +541,7 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
             `(name, description, fn, max_seeds)` for a method that runs only
             for the first `max_seeds` seeds (an expensive baseline far from
             the others, such as training from random initialization); a
-            curve method of that name then also runs "all" for those seeds
-            only.
+            curve method of that name then also runs for those seeds only.
         curve_methods: list of `(name, fn(seed, index) -> record)`; a method
             also in `main_methods` reuses its main run for "all".
         labels_per_class: list of ints and "all".
@@ -545,7 +551,9 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
     """
     methods = Methods()
     curve = Curve(labels_per_class)
-    # A main method limited to fewer seeds is limited at "all" on the curve too.
+    if not getattr(getattr(bench, "args", None), "references", True):
+        main_methods = [m for m in main_methods if m[0] not in REFERENCE_METHODS]
+    # A main method limited to fewer seeds is limited on the curve too.
     limited = {m[0]: m[3] for m in main_methods if len(m) > 3}
     only = getattr(getattr(bench, "args", None), "methods", None)
     if only:
@@ -568,7 +576,7 @@ def run_task(bench, seeds, main_methods, curve_methods, labels_per_class):
         for k in labels_per_class:
             index = per_class_subset(bench.train.y, k, seed)
             for name, fn in curve_methods:
-                if k == "all" and seed >= limited.get(name, seeds):
+                if seed >= limited.get(name, seeds):
                     continue
                 if k == "all" and name in latest:
                     record = dict(latest[name], examples=len(index))

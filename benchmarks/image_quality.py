@@ -12,8 +12,9 @@ the frozen backbone, interleaved rounds); 96 px is what this benchmark uses.
 
     python benchmarks/image_quality.py [--quick] [--seeds 2]
 
-Full mode: 3 seeds (random_init and plain_fine_tune for seed 0 only), so
-that `make bench` fits in about 90 minutes.
+Full mode: 3 seeds; random_init and plain_fine_tune (seed 0) only with
+`--references`, and plan_full for seed 0, so that `make bench` fits in
+about 90 minutes.
 
 Methods (batch 32; E = `--epochs` total epochs, 3 by default):
 - majority;
