@@ -63,7 +63,7 @@ def predict_entities(model, tokenizer, sentences, tag_names, batch_size=32,
     tags = []
     for start in range(0, len(positions), batch_size):
         rows = slice(start, start + batch_size)
-        (piece_inputs,) = trim_batch({key: value[rows] for key, value in inputs.items()})
-        scores = np.asarray(model(piece_inputs, training=False))
+        (rows_inputs,) = trim_batch({k: v[rows] for k, v in inputs.items()})
+        scores = np.asarray(model(rows_inputs, training=False))
         tags.extend(word_tags_from_pieces(scores, positions[rows], tag_names))
     return {"tags": tags, "spans": [entity_spans(t) for t in tags]}

@@ -1,4 +1,4 @@
-"""`export_token_classifier`: raw sentences -> per-word tags, as a TF Serving SavedModel."""
+"""`export_token_classifier`: raw sentences -> per-word tags, for TF Serving."""
 
 import os
 
@@ -125,8 +125,10 @@ def export_token_classifier(model, base_dir, tokenizer, tag_names, version=None,
         before = tf.cumsum(counts, exclusive=True)
         first = 1 + before - tf.gather(before, tf.gather(words.row_starts(), rows))
         keep = tf.logical_and(counts > 0, first <= seq_length - 2)
-        word_scores = tf.gather_nd(scores, tf.stack([rows, tf.where(keep, first, 0)], 1))
-        index = tf.where(keep, tf.argmax(word_scores, -1), tf.constant(outside, tf.int64))
+        where = tf.stack([rows, tf.where(keep, first, 0)], axis=1)
+        word_scores = tf.gather_nd(scores, where)
+        index = tf.where(keep, tf.argmax(word_scores, -1),
+                         tf.constant(outside, tf.int64))
         score = tf.where(keep, tf.reduce_max(word_scores, -1), 0.0)
 
         def padded(values, default):
@@ -146,7 +148,8 @@ def export_token_classifier(model, base_dir, tokenizer, tag_names, version=None,
     archive.track(tokenizer)
     raw_name = serving_inputs.RAW_INPUT_NAMES["text"]
     archive.add_endpoint(SERVING_SIGNATURE, tag_words,
-                         input_signature=[tf.TensorSpec([None], tf.string, name=raw_name)])
+                         input_signature=[tf.TensorSpec([None], tf.string,
+                                                        name=raw_name)])
     requests = [(SERVING_SIGNATURE, {raw_name: np.array([WARMUP_TEXT], dtype=object)})]
     return _write_version(archive, base_dir, version, model_name,
                           requests if warmup else None)
@@ -154,7 +157,8 @@ def export_token_classifier(model, base_dir, tokenizer, tag_names, version=None,
 
 def _check_tag_names(tag_names):
     if isinstance(tag_names, str) or not all(isinstance(t, str) for t in tag_names):
-        raise ValueError(f"`tag_names` must be a list of str. Received: tag_names={tag_names!r}")
+        raise ValueError(
+            f"`tag_names` must be a list of str. Received: tag_names={tag_names!r}")
     tag_names = list(tag_names)
     if "O" not in tag_names:
         raise ValueError(f"`tag_names` must hold 'O'. Received: tag_names={tag_names}")
