@@ -9,6 +9,8 @@ import tensorflow as tf
 from keras_transfer.data.word_pieces import align_word_labels
 from keras_transfer.evaluation.predict_entities import predict_entities
 from keras_transfer.export.export_token_classifier import export_token_classifier
+from keras_transfer.export.required_custom_ops import required_custom_ops
+from keras_transfer.export.unsafe_ops import find_unsafe_ops
 from keras_transfer.models.build_token_classifier import build_token_classifier
 from tests import savedmodels
 from tests import tiny_tagger
@@ -34,6 +36,9 @@ def test_served_tags_equal_the_python_path(tagger, tmp_path):
     assert os.path.exists(os.path.join(path, "assets.extra", "tf_serving_warmup_requests"))
     # The vocabulary travels with the export.
     assert os.listdir(os.path.join(path, "assets")) == ["vocab.txt"]
+    # No file or process ops; TF Text's WordPiece ops are needed to serve it.
+    assert find_unsafe_ops(path) == []
+    assert "WordpieceTokenizeWithOffsets" in required_custom_ops(path)
     out = served(path)(text=tf.constant(TEXTS))
 
     sentences = [text.split() for text in TEXTS]
