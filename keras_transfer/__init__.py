@@ -28,6 +28,7 @@ from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.evaluation.evaluate_entities import evaluate_entities
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
+from keras_transfer.evaluation.predict_entities import predict_entities
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.export.verify_export import verify_export
 from keras_transfer.features.feature_cache import FeatureCache

@@ -15,6 +15,7 @@ from keras_transfer.data.make_contrastive_pairs import make_contrastive_pairs
 from keras_transfer.data.registry import DATASETS
 from keras_transfer.data.registry import list_datasets
 from keras_transfer.data.registry import load_dataset
+from keras_transfer.data.tagged_dataset import tagged_dataset
 from keras_transfer.data.tagged_split import TaggedSplit
 from keras_transfer.data.tfio_support import tensorflow_io_available
 from keras_transfer.data.word_pieces import IGNORE_LABEL

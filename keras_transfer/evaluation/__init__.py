@@ -5,3 +5,4 @@ from keras_transfer.evaluation.evaluate_entities import entity_spans
 from keras_transfer.evaluation.evaluate_entities import evaluate_entities
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
+from keras_transfer.evaluation.predict_entities import predict_entities

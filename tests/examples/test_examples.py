@@ -194,3 +194,17 @@ def test_language_model_adaptation(tmp_path):
     assert "24 texts to adapt the LM, 12 held out" in stdout
     assert "training head\n" in stdout
     assert "training embedding, rnn_1, rnn_2, head" in stdout
+
+
+def test_ner(tmp_path):
+    stdout = run_example("ner.py", "--output-dir", tmp_path / "models", cwd=tmp_path)
+
+    assert "64 train / 32 test tweets, 21 tags" in stdout
+    assert (tmp_path / "models" / "wnut16" / "1" / "saved_model.pb").exists()
+    # Entity scores are ratios of counts; one epoch on 64 tweets finds few
+    # entities, so only their range is checked, and that serving agrees with
+    # the Python path word for word.
+    for label in ("test entity F1 (micro):", "test entity precision:",
+                  "test entity recall:"):
+        assert 0.0 <= number(stdout, label) <= 1.0
+    assert number(stdout, "served vs python tag mismatches:") == 0
