@@ -5,14 +5,19 @@ import tempfile
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
+
+from keras_transfer.backbones import conversion
 
 from keras_transfer.data.masked_lm_dataset import masked_lm_dataset
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.models.build_token_classifier import build_token_classifier
 from keras_transfer.models.masked_language_model import MaskedLanguageModel
+from keras_transfer.recipes.adapt_language_model import _vocabulary_ids
 from keras_transfer.testing import TestCase
+from keras_transfer.testing import require
 from tests import savedmodels
 
 VOCAB, MASK, CLS = 50, 49, 1
@@ -126,3 +131,28 @@ class MaskedLanguageModelTest(TestCase):
         model = MaskedLanguageModel(self.encoder)
         with self.assertRaisesRegex(ValueError, "lack \\['masked_positions'\\]"):
             model(corpus(rows=1))
+
+
+@pytest.mark.large
+class MaskedLanguageModelLargeTest(TestCase):
+    def test_minilm_l6_ties_and_round_trips(self):
+        try:
+            encoder_path = conversion.backbone_path("minilm_l6", "encoder")
+            preprocessor_path = conversion.backbone_path("minilm_l6", "preprocessor")
+        except Exception as error:  # noqa: BLE001 (the provider needs its wheel and deps)
+            require(False, f"minilm_l6 is not available: {error}")
+        model = MaskedLanguageModel("minilm_l6")
+        self.assertEqual(model.word_embeddings.name, "token_embedding__embeddings")
+        self.assertEqual(tuple(model.word_embeddings.shape), (30522, 384))
+        # [MASK] and the specials from the preprocessor's vocabulary.
+        self.assertEqual(_vocabulary_ids(preprocessor_path), (103, (0, 101, 102, 103)))
+        # Saving back without training gives the converted encoder exactly.
+        path = model.save_encoder(os.path.join(self.temp_dir(), "encoder"))
+        import tensorflow_text  # noqa: F401 (registers the preprocessor's ops)
+
+        features = tf.saved_model.load(preprocessor_path)(tf.constant(["a witty film"]))
+        original = tf.saved_model.load(encoder_path)(features)
+        saved = tf.saved_model.load(path)(features)
+        self.assertEqual(sorted(saved), ["default", "pooled_output", "sequence_output"])
+        for key in saved:
+            np.testing.assert_array_equal(saved[key].numpy(), original[key].numpy())
