@@ -46,9 +46,11 @@ from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.models.build_token_classifier import build_token_classifier
 from keras_transfer.models.proto_net import ProtoNet
 from keras_transfer.models.build_zero_shot_classifier import build_zero_shot_classifier
+from keras_transfer.models.masked_language_model import MaskedLanguageModel
 from keras_transfer.models.init_head_from_class_descriptions import init_head_from_class_descriptions
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
 from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOptimizer
+from keras_transfer.recipes.adapt_language_model import adapt_language_model
 from keras_transfer.recipes.contrastive_fine_tune import contrastive_fine_tune
 from keras_transfer.recipes.choose_plan import choose_plan
 from keras_transfer.recipes.fine_tune import fine_tune

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
     "AttentionWeightedAverage", "ClassificationHead", "DiscriminativeLR", "DiscriminativeOptimizer", "HubBackbone", "L2SP",
-    "LRFinder", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead", "ProtoNet",
+    "LRFinder", "MaskedLanguageModel", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead",
+    "ProtoNet",
     "ScaledSchedule",
     "SlantedTriangular", "TrimPadding",
 }

@@ -145,3 +145,38 @@ def _modality_options(modality, image_size, sample_rate, clip_seconds):
         return {"sample_rate": sample_rate,
                 "output_sequence_length": int(round(sample_rate * clip_seconds))}
     return {}
+
+
+MAX_TEXT_FILE_BYTES = 256 * 2 ** 20
+
+
+def unlabelled_texts(source):
+    """`lm-adapt --data`: a dataset's `unlabelled_loader()` or a .txt file's lines."""
+    from keras_transfer import data
+
+    if source in data.DATASETS:
+        loader = data.DATASETS[source].get("unlabelled_loader")
+        if loader is None:
+            with_text = sorted(k for k, e in data.DATASETS.items() if e.get("unlabelled_loader"))
+            raise UsageError(f"--data {source!r} has no unlabelled text; datasets that do: "
+                             f"{', '.join(with_text)}; or pass a .txt file")
+        return [str(text) for text in loader()]
+    path = os.path.expanduser(source)
+    if not os.path.isfile(path):
+        raise UsageError(f"--data {source!r} is neither a dataset with unlabelled text nor "
+                         "a text file")
+    size = os.path.getsize(path)
+    if size > MAX_TEXT_FILE_BYTES:
+        raise UsageError(f"--data {source!r} is {size} bytes; at most "
+                         f"{MAX_TEXT_FILE_BYTES} are read")
+    with open(path, "rb") as f:
+        raw = f.read(MAX_TEXT_FILE_BYTES + 1)
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise UsageError(f"--data {source!r} is not UTF-8 text ({error.reason} at byte "
+                         f"{error.start})") from None
+    texts = [line.strip() for line in lines if line.strip()]
+    if not texts:
+        raise UsageError(f"--data {source!r} holds no text")
+    return texts

@@ -158,6 +158,26 @@ def build_parser():
     finder.add_argument("--trainable", action="store_true",
                         help="sweep with the backbone unfrozen (default: head only)")
 
+    adapt = verbs.add_parser(
+        "lm-adapt", help="adapt a BERT-style text encoder to a domain (masked LM)",
+        description="Continue the masked-language-model training of a BERT-style text "
+                    "encoder on unlabelled in-domain text (15%% dynamic masking, MLM head "
+                    "tied to the word embeddings), and save the adapted encoder with its "
+                    "preprocessor and a registry entry (OUTPUT/adapted.json) for the "
+                    "Python builders (docs/domain_adaptation.md).")
+    adapt.add_argument("--backbone", required=True, help="text registry name or SavedModel")
+    adapt.add_argument("--data", required=True,
+                       help="a dataset with unlabelled text (rotten_tomatoes: train-pool "
+                            "snippets and synopses, no test row), or a UTF-8 .txt file, "
+                            "one text per line")
+    adapt.add_argument("--output", required=True, help="folder to write (must not exist)")
+    adapt.add_argument("--epochs", type=int, default=1)
+    adapt.add_argument("--batch-size", type=int, default=32)
+    adapt.add_argument("--learning-rate", type=float, default=1e-4)
+    adapt.add_argument("--num-texts", type=int, default=None,
+                       help="a random subset of this many texts (default: all)")
+    adapt.add_argument("--seed", type=int, default=0)
+
     backbones = verbs.add_parser(
         "backbones", help="list registered backbones; verify or rebuild converted ones",
         description="List registered backbones. --verify checks converted backbones in "

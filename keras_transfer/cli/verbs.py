@@ -224,6 +224,40 @@ def lr_find(args, verbose):
     return 0
 
 
+def lm_adapt(args, verbose):
+    """`lm-adapt`: masked-LM domain adaptation; prints the result as JSON."""
+    import numpy as np
+
+    from keras_transfer.cli.data_source import unlabelled_texts
+    from keras_transfer.recipes.adapt_language_model import adapt_language_model
+
+    for value, flag in ((args.epochs, "--epochs"), (args.batch_size, "--batch-size")):
+        if value < 1:
+            raise UsageError(f"{flag} must be >= 1, got {value}")
+    if args.learning_rate <= 0:
+        raise UsageError(f"--learning-rate must be > 0, got {args.learning_rate}")
+    check_sizes(num_train=args.num_texts)
+    check_backbone(args.backbone, "text")
+    if os.path.exists(args.output):
+        raise UsageError(f"--output {args.output} already exists; pick another folder")
+    texts = unlabelled_texts(args.data)
+    if args.num_texts is not None and args.num_texts < len(texts):
+        pick = np.random.default_rng(args.seed).choice(len(texts), args.num_texts,
+                                                       replace=False)
+        texts = [texts[i] for i in sorted(pick)]
+    say(f"Adapting {args.backbone} on {len(texts)} texts ...", verbose)
+    result = adapt_language_model(
+        args.backbone, texts, args.output, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, seed=args.seed, verbose=verbose)
+    print(json.dumps({"path": result["path"], "num_texts": result["num_texts"],
+                      "loss": result["history"]["loss"],
+                      "masked_token_accuracy": result["history"]["accuracy"]}, indent=2))
+    say("Use it: keras_transfer.register_backbone(NAME, json.load(open("
+        f"{os.path.join(result['path'], 'adapted.json')!r}))['entry']), then NAME as "
+        "the backbone of any text builder", verbose)
+    return 0
+
+
 def backbones(args, verbose):
     from keras_transfer.backbones.registry import list_backbones
 
@@ -290,7 +324,7 @@ def datasets(args, verbose):
     from keras_transfer.data.registry import DATASETS as entries
 
     if args.json:
-        print(json.dumps({k: {f: v for f, v in e.items() if f != "loader"}
+        print(json.dumps({k: {f: v for f, v in e.items() if not f.endswith("loader")}
                           for k, e in entries.items()}, indent=2, default=str))
         return 0
     print(f"{'name':<18}{'modality':<9}description")

@@ -1,5 +1,6 @@
 """The data layer: offline datasets and tf.data loaders for image, text, audio;
-word-piece alignment of word tags for token classification."""
+word-piece alignment of word tags for token classification; dynamic masking
+for masked-LM domain adaptation."""
 
 from keras_transfer.data.array_split import ArraySplit
 from keras_transfer.data.audio import decode_wav
@@ -12,6 +13,8 @@ from keras_transfer.data.loaders import from_arrays
 from keras_transfer.data.loaders import from_directory
 from keras_transfer.data.loaders import from_tfds
 from keras_transfer.data.make_contrastive_pairs import make_contrastive_pairs
+from keras_transfer.data.mask_tokens import mask_tokens
+from keras_transfer.data.masked_lm_dataset import masked_lm_dataset
 from keras_transfer.data.registry import DATASETS
 from keras_transfer.data.registry import list_datasets
 from keras_transfer.data.registry import load_dataset

@@ -6,7 +6,9 @@ Each entry of `DATASETS` is a plain dict: `modality` (`"image"`, `"text"` or
 `loader(split, **options)` returning a `keras_transfer.data.ArraySplit`, or a
 `keras_transfer.data.TaggedSplit` for token classification), `description`,
 `source`, `license`, `splits`, `num_classes` (tags, for token
-classification), and for audio the `sample_rate` of the waveforms. Adding a
+classification), for audio the `sample_rate` of the waveforms, and for text
+corpora with unlabelled in-domain text safe to train on (no test row) an
+`unlabelled_loader()` returning it (`keras-transfer lm-adapt`). Adding a
 dataset means adding an entry, not a branch.
 """
 
@@ -15,6 +17,7 @@ import inspect
 from keras_transfer.data.datasets.fashion_mnist import load_fashion_mnist
 from keras_transfer.data.datasets.mnist_5k import load_mnist_5k
 from keras_transfer.data.datasets.rotten_tomatoes import load_rotten_tomatoes
+from keras_transfer.data.datasets.rotten_tomatoes_unlabelled import load_rotten_tomatoes_unlabelled
 from keras_transfer.data.datasets.spoken_commands import COMMANDS
 from keras_transfer.data.datasets.spoken_commands import load_spoken_commands
 from keras_transfer.data.datasets.spoken_words import load_spoken_words
@@ -51,6 +54,7 @@ DATASETS = {
         "modality": "text",
         "task": "classification",
         "loader": load_rotten_tomatoes,
+        "unlabelled_loader": load_rotten_tomatoes_unlabelled,
         "description": "Rotten Tomatoes critic snippets, fresh vs rotten; "
         "12,752 unique snippets, movie-grouped fixed partition, default "
         "4,000 train / 2,000 test.",

@@ -307,3 +307,52 @@ def test_backbones_verify_and_rebuild_errors(fake_backbone, monkeypatch, capsys)
     assert "rebuilding 'fake_lookup' failed (RuntimeError: the fake wheel cannot be fetched)" \
         in err
     assert "Traceback" not in err
+
+
+@pytest.fixture
+def tiny_text_backbone(tmp_path):
+    """A registered BERT-shaped text backbone whose preprocessor has a vocab.txt."""
+    import shutil
+
+    from keras_transfer.backbones import registry
+
+    encoder = savedmodels.bert_encoder(str(tmp_path))
+    preprocessor = str(tmp_path / "preprocessor")
+    shutil.copytree(savedmodels.string_preprocessor(str(tmp_path)), preprocessor)
+    os.makedirs(os.path.join(preprocessor, "assets"), exist_ok=True)
+    vocab = ["[PAD]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(46)]
+    with open(os.path.join(preprocessor, "assets", "vocab.txt"), "w") as f:
+        f.write("\n".join(vocab) + "\n")
+    registry.register_backbone("tiny_mlm_text", {
+        "modality": "text", "description": "tiny", "variant": "encoder",
+        "preprocessor": "preprocessor", "output_key": "pooled_output",
+        "handles": {"encoder": encoder, "preprocessor": preprocessor}})
+    yield "tiny_mlm_text"
+    registry.BACKBONES.pop("tiny_mlm_text", None)
+
+
+def test_lm_adapt(tiny_text_backbone, tmp_path, capsys):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("a good film\n\nthe plot was dull\ngreat cast\nboring jokes\n" * 3,
+                     encoding="utf-8")
+    out = tmp_path / "adapted"
+    code = main(["-q", "lm-adapt", "--backbone", tiny_text_backbone, "--data", str(texts),
+                 "--output", str(out), "--batch-size", "4", "--epochs", "2"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["num_texts"] == 12 and len(printed["loss"]) == 2
+    assert sorted(os.listdir(out)) == ["adapted.json", "encoder", "preprocessor"]
+    entry = json.loads((out / "adapted.json").read_text())["entry"]
+    assert entry["output_key"] == "pooled_output"
+
+    assert main(["lm-adapt", "--backbone", tiny_text_backbone, "--data", str(texts),
+                 "--output", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main(["lm-adapt", "--backbone", tiny_text_backbone, "--data", "mnist_5k",
+                 "--output", str(tmp_path / "x")]) == 2
+    assert "has no unlabelled text; datasets that do: rotten_tomatoes" in (
+        capsys.readouterr().err)
+    texts.write_bytes(b"\xff\xfe bad")
+    assert main(["lm-adapt", "--backbone", tiny_text_backbone, "--data", str(texts),
+                 "--output", str(tmp_path / "x")]) == 2
+    assert "is not UTF-8 text" in capsys.readouterr().err

@@ -4,6 +4,7 @@ import bz2
 
 import pytest
 
+from keras_transfer import data
 from keras_transfer.data.datasets import rotten_tomatoes
 from keras_transfer.data.datasets.rotten_tomatoes import load_rotten_tomatoes
 from keras_transfer.testing import require
@@ -40,6 +41,28 @@ def test_default_splits_sizes_balance_and_first_text(corpus):
                           "flourishes and freak-outs to make it entertaining.")
     assert train.y[0] == 1
     assert not set(train.x.tolist()) & set(test.x.tolist())
+
+
+def test_unlabelled_text_has_no_test_row(corpus):
+    texts, _, movies = corpus
+    pools = rotten_tomatoes._partition(movies)
+    unlabelled = data.load_rotten_tomatoes_unlabelled()
+    assert len(unlabelled) == len(set(unlabelled.tolist())) == 9510
+    rows = list(rotten_tomatoes._read_rows())
+    assert len(rows) == 13891  # 13,905 CSV rows less 14 with empty text
+    test_movies = set(movies[pools["test"]].tolist())
+    plots = {text for category, text, movie in rows if category == "plot"}
+    test_plots = {text for category, text, movie in rows
+                  if category == "plot" and movie in test_movies}
+    used = set(unlabelled.tolist())
+    # Every train snippet, no test snippet, and only train-movie synopses.
+    assert used >= set(texts[pools["train"]].tolist())
+    assert not used & set(texts[pools["test"]].tolist())
+    assert not used & test_plots
+    assert len(used & plots) == 1036 and len(used) == 8474 + 1036
+    # The test pool itself is still the full one (all 4,278 test snippets).
+    full_test = load_rotten_tomatoes("test", num_examples=4278)
+    assert not used & set(full_test.x.tolist())
 
 
 def test_seed_changes_the_sample_not_the_pool(corpus):
