@@ -491,8 +491,8 @@ def recipe_methods(bench, ablations=False):
     the ablations. Each is also a sample-efficiency curve method
     (`curve_recipe_methods`)."""
     settings = "lr {learning_rate:g}, decay {decay:g}".format(**bench.recipe_settings)
-    methods = [("fine_tune", f"keras_transfer.fine_tune defaults (plan auto: linear probe, "
-                f"then fine-tuning from it), {settings}", bench.recipe),
+    methods = [("fine_tune", f"keras_transfer.fine_tune defaults (plan auto: LP-FT up to 100 "
+                f"labels per class, full above), {settings}", bench.recipe),
                ("plan_full", f"fine_tune(plan='full'): a random head, then gradual "
                 f"unfreezing, {settings}", lambda s: bench.recipe(s, plan="full"), 1)]
     return methods + (ablation_methods(bench) if ablations else [])

@@ -48,8 +48,9 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--plan", choices=["auto", "linear_probe", "lp_ft", "full"],
                         default=recipe.PLAN,
                         help="auto: by labelled examples in the smallest class, linear probe "
-                             f"only up to {recipe.LINEAR_PROBE_MAX_PER_CLASS}, else linear "
-                             "probe then fine-tuning (lp_ft). full: a "
+                             f"only up to {recipe.LINEAR_PROBE_MAX_PER_CLASS}, linear "
+                             f"probe then fine-tuning (lp_ft) up to "
+                             f"{recipe.LP_FT_MAX_PER_CLASS}, else full. full: a "
                              "random head, then fine-tuning (see docs/concepts.md, 'Choosing "
                              "a strategy by label budget') (default: %(default)s)")
     parser.add_argument("--baseline-epochs", type=int,

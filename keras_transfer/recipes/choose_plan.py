@@ -24,9 +24,10 @@ def choose_plan(examples_per_class, plan="auto"):
 
     `"auto"` chooses by the size of the smallest class: at most
     `LINEAR_PROBE_MAX_PER_CLASS` (2) examples, `"linear_probe"` (too few to
-    update the backbone without distorting its features); more, `"lp_ft"`
-    (the measurements behind it: docs/concepts.md, "Choosing a strategy by
-    label budget", and docs/benchmarks.md). An explicit plan is returned as
+    update the backbone without distorting its features); up to
+    `LP_FT_MAX_PER_CLASS` (100), `"lp_ft"`; more, `"full"` (the
+    measurements behind it: `keras_transfer.recipes.defaults` and
+    docs/concepts.md, "Choosing a strategy by label budget"). An explicit plan is returned as
     given, with the reason "chosen by the caller".
 
     Args:
@@ -58,9 +59,14 @@ def choose_plan(examples_per_class, plan="auto"):
                   f"{defaults.LINEAR_PROBE_MAX_PER_CLASS}: too few to update the backbone "
                   "without distorting its features; the head alone trains on frozen "
                   "features")
-    else:
+    elif examples_per_class <= defaults.LP_FT_MAX_PER_CLASS:
         plan = "lp_ft"
         reason = (f"{examples_per_class} examples per class > "
                   f"{defaults.LINEAR_PROBE_MAX_PER_CLASS}: linear probe first, then "
                   "fine-tuning from that head (LP-FT)")
+    else:
+        plan = "full"
+        reason = (f"{examples_per_class} examples per class > "
+                  f"{defaults.LP_FT_MAX_PER_CLASS}: a head phase, then gradual "
+                  "unfreezing (measured better than LP-FT with every label)")
     return {"plan": plan, "reason": reason, "examples_per_class": examples_per_class}

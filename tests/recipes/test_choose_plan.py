@@ -5,10 +5,10 @@ from keras_transfer.testing import TestCase
 
 class ChoosePlanTest(TestCase):
     def test_table_by_examples_per_class(self):
-        probe_max = defaults.LINEAR_PROBE_MAX_PER_CLASS
-        self.assertEqual(probe_max, 2)  # docs/concepts.md says why
+        probe_max, lp_ft_max = defaults.LINEAR_PROBE_MAX_PER_CLASS, defaults.LP_FT_MAX_PER_CLASS
+        self.assertEqual((probe_max, lp_ft_max), (2, 100))  # defaults.py says why
         table = {1: "linear_probe", probe_max: "linear_probe", probe_max + 1: "lp_ft",
-                 100: "lp_ft", 5000: "lp_ft"}
+                 lp_ft_max: "lp_ft", lp_ft_max + 1: "full", 5000: "full"}
         for count, plan in table.items():
             chosen = choose_plan(count)
             self.assertEqual(chosen["plan"], plan, count)
