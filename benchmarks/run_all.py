@@ -480,6 +480,18 @@ def write_docs(run, path):
         f.write(render_markdown(run))
 
 
+def save(run, done, previous, paths, docs):
+    """Writes the run (this run's finished scripts, the others' kept results)
+    to every path in `paths` and regenerates the docs."""
+    run["total_seconds"] = round(sum(e["seconds"] for e in done.values()), 1)
+    run["scripts"] = {name: done.get(name) or previous[name]
+                      for name in SCRIPTS if name in done or name in previous}
+    for path in paths:
+        with open(path, "w") as f:
+            json.dump(run, f, indent=2)
+    write_docs(run, docs)
+
+
 def kept_results(latest, mode, names):
     """The other scripts' entries of the last run in the same mode, so that a
     partial run (`--only`, `make bench` vs `make bench-speed`) keeps them."""
@@ -530,21 +542,18 @@ def main():
     run = {"timestamp": stamp.strftime("%Y-%m-%d %H:%M"), "mode": "quick" if args.quick
            else "full", "environment": environment(), "scripts": {}}
     previous = kept_results(latest, run["mode"], names)
+    done = {}
     for name in names:
         print(f"[run_all] {name} ...", file=sys.stderr, flush=True)
-        run["scripts"][name] = run_script(name, args, log_dir)
-        entry = run["scripts"][name]
+        entry = run_script(name, args, log_dir)
         entry["ran"] = datetime.datetime.now(datetime.timezone.utc).strftime(
             "%Y-%m-%d %H:%M")
+        done[name] = entry
         print(f"[run_all] {name}: {'ok' if 'result' in entry else 'FAILED'} in "
               f"{entry['seconds']:.0f} s", file=sys.stderr, flush=True)
-    run["total_seconds"] = round(sum(e["seconds"] for e in run["scripts"].values()), 1)
-    run["scripts"] = {name: run["scripts"].get(name) or previous[name]
-                      for name in SCRIPTS if name in run["scripts"] or name in previous}
-    for path in (os.path.join(args.results_dir, f"{tag}.json"), latest):
-        with open(path, "w") as f:
-            json.dump(run, f, indent=2)
-    write_docs(run, args.docs)
+        # Saved after every script, so an interrupted run keeps what finished.
+        save(run, done, previous, [os.path.join(args.results_dir, f"{tag}.json"), latest],
+             args.docs)
     failed = [n for n, e in run["scripts"].items() if "result" not in e]
     print(json.dumps({"results": os.path.relpath(latest, ROOT), "docs": args.docs,
                       "seconds": run["total_seconds"], "failed": failed}))

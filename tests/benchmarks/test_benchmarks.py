@@ -171,6 +171,39 @@ class RenderMarkdownTest(TestCase):
             self.assertEqual(f.read(), self.run_all.render_markdown(RUN))
 
 
+class PartialRunTest(TestCase):
+    def test_a_partial_run_keeps_the_other_scripts_and_saves_as_it_goes(self):
+        run_all = self.run_all if hasattr(self, "run_all") else load_run_all()
+        folder = self.temp_dir()
+        latest = os.path.join(folder, "latest.json")
+        speed = {"seconds": 5.0, "command": "python x",
+                 "result": {"backbone": "b", "examples": 8, "epoch_speedup": 2.0,
+                            "break_even_epochs": 1.0, "head_max_abs_diff": 0.0}}
+        with open(latest, "w") as f:
+            json.dump({"mode": "full", "timestamp": "2026-11-28 23:54",
+                       "scripts": {"feature_cache": speed,
+                                   "hub_overhead": {"seconds": 1.0, "error": "failed"},
+                                   "text_quality": speed}}, f)
+        # Only successful entries of the same mode, and not the ones re-run.
+        previous = run_all.kept_results(latest, "full", ["text_quality"])
+        self.assertEqual(sorted(previous), ["feature_cache"])
+        self.assertEqual(previous["feature_cache"]["ran"], "2026-11-28 23:54")
+        self.assertEqual(run_all.kept_results(latest, "quick", []), {})
+        run = {"mode": "full", "timestamp": "2026-12-02 01:04", "environment": {},
+               "scripts": {}}
+        done = {"text_quality": {"seconds": 7.0, "error": "exit code -9"}}
+        docs = os.path.join(folder, "benchmarks.md")
+        run_all.save(run, done, previous, [latest], docs)
+        with open(latest) as f:
+            saved = json.load(f)
+        self.assertEqual(list(saved["scripts"]), ["text_quality", "feature_cache"])
+        self.assertEqual(saved["total_seconds"], 7.0)
+        with open(docs) as f:
+            text = f.read()
+        self.assertIn("| `text_quality` | `` | ", text)  # listed, failed
+        self.assertIn("| `feature_cache` | `python x` | 2026-11-28 23:54 | 5 | ok |", text)
+
+
 @pytest.mark.large
 class RunAllQuickTest(TestCase):
     def test_quick_run_collects_every_script_and_writes_docs(self):
@@ -186,7 +219,7 @@ class RunAllQuickTest(TestCase):
         self.assertEqual(sorted(run["scripts"]), sorted(load_run_all().SCRIPTS))
         for name in ("text_quality", "image_quality", "audio_quality"):
             for task in run["scripts"][name]["result"]["tasks"]:
-                self.assertIn("recipe", task["methods"])
+                self.assertIn("fine_tune", task["methods"])
                 for info in task["methods"].values():
                     self.assertTrue(0.0 <= info["accuracy"]["mean"] <= 1.0)
         ratios = run["scripts"]["hub_overhead"]["result"]["ratios"]
