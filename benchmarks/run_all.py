@@ -130,11 +130,12 @@ QUICK_BANNER = """\
 """
 
 INTRO = """\
-Reproduce with one command: `make bench` (full sizes, 2–3 seeds, as each
-script's docstring lists; about an hour on 2 CPU cores) or `make bench-quick`
-(quick mode; about 10 minutes). Each script also runs alone, e.g. `python
-benchmarks/text_quality.py --seeds 3 --precision mixed_bfloat16`, and prints
-one JSON object; `benchmarks/results/latest.json` holds all of them.
+Reproduce with one command: `make bench` (the quality scripts at full size,
+3 seeds; about 80 minutes on 2 quiet CPU cores) and `make bench-speed` (the
+speed ratios), or `make bench-quick` (quick mode; about 10 minutes). Each
+script also runs alone, e.g. `python benchmarks/text_quality.py --seeds 3`,
+and prints one JSON object; `benchmarks/results/latest.json` holds all of
+them (saved after every script).
 
 Conventions: every method trains on the same fixed sample and is scored on
 the same test sample; seeds change initialization, shuffling, dropout and
@@ -143,11 +144,11 @@ which examples a few-label subset takes. Scores are mean ± std over seeds.
 excluded) on a shared machine: compare the ratios. The linear baselines get
 their `C` by 3-fold cross-validation; the neural methods get fixed
 hyperparameters (listed in each script's docstring), so the comparison errs
-in their disfavour. `recipe` is `keras_transfer.fine_tune` at the settings
-its row lists (on text the `keras-transfer` CLI's learning rate, 2e-4)
-(head-only epochs first, gradual unfreezing, discriminative rates, slanted
-triangular schedule) at the same total epochs as `plain_fine_tune`; few-label
-runs train for at least a minimum number of optimizer steps.
+in their disfavour. `fine_tune` is `keras_transfer.fine_tune` with its
+defaults (the library's default path: `plan="auto"` picks the plan from the
+labels per class) at the settings its row lists, `plan_full` the same with
+`plan="full"`; older runs call the recipe `recipe`. Few-label runs train for
+at least a minimum number of optimizer steps.
 """
 
 
