@@ -23,8 +23,11 @@ Every `fit` writes a run directory: model.keras, serving/<version>/ (TF Serving)
 metrics.json, config.json, evaluation.json and report.md with PNG figures.
 """
 
+# The demo shows the frozen baseline (the linear probe) and the fine-tuning
+# from it, so it asks for LP-FT; with 1,000 labels per class "auto" would
+# pick "full", which trains no probe to report.
 DEMO_DEFAULTS = dict(backbone="minilm_l6", data="rotten_tomatoes", task="text", epochs=2,
-                     precision="mixed_bfloat16",
+                     precision="mixed_bfloat16", plan="lp_ft",
                      num_train=2000, num_test=1000)
 
 
@@ -46,7 +49,7 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--epochs", type=int, default=defaults.get("epochs", recipe.EPOCHS),
                         help="fine-tuning epochs (default: %(default)s)")
     parser.add_argument("--plan", choices=["auto", "linear_probe", "lp_ft", "full"],
-                        default=recipe.PLAN,
+                        default=defaults.get("plan", recipe.PLAN),
                         help="auto: by labelled examples in the smallest class, linear probe "
                              f"only up to {recipe.LINEAR_PROBE_MAX_PER_CLASS}, linear "
                              f"probe then fine-tuning (lp_ft) up to "

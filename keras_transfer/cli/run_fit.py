@@ -99,8 +99,11 @@ def run_fit(config, verbose=1):
         say(f"Frozen baseline (linear probe) accuracy: {baseline['accuracy']:.4f}", verbose)
     metrics["fine_tuned"] = {"accuracy": evaluation["accuracy"],
                              "macro_f1": evaluation["macro_f1"]}
-    say(f"Accuracy: frozen baseline {metrics.get('baseline', {}).get('accuracy', float('nan')):.4f}"
-        f" -> final ({chosen['plan']}) {evaluation['accuracy']:.4f}", verbose)
+    before = ("frozen baseline not measured (plan full trains no probe)"
+              if "baseline" not in metrics
+              else f"frozen baseline {metrics['baseline']['accuracy']:.4f}")
+    say(f"Accuracy: {before} -> final ({chosen['plan']}) {evaluation['accuracy']:.4f}",
+        verbose)
 
     model_path = run_dir / "model.keras"
     model.save(model_path)
