@@ -128,6 +128,54 @@ class RenderMarkdownTest(TestCase):
         self.assertIn("| casts | 0 (0%) | 20 (2%) | – |", text)
         self.assertIn("| **wall ms per step** | 1100 | 850 | 1.29 |", text)
 
+    def test_language_tables(self):
+        run = copy.deepcopy(RUN)
+        ner_methods = {"frozen_logreg": {
+            "description": "frozen + LR", "f1": stat(0.3512, 0.0101),
+            "precision": stat(0.4, 0.02), "recall": stat(0.31, 0.01),
+            "macro_f1": stat(0.2), "seconds": stat(40.0), "epochs": None, "runs": []}}
+        run["scripts"]["ner_quality"] = {"seconds": 900.0, "returncode": 0, "result": {
+            "benchmark": "ner_quality", "seeds": [0, 1, 2], "task": {
+                "name": "wnut16", "backbone": "minilm_l6", "num_tags": 21,
+                "metric": "entity micro F1", "train": {"tweets": 1795, "entities": 1128},
+                "test": {"tweets": 599, "entities": 368},
+                "settings": {"epochs": 5, "batch_size": 32}, "methods": ner_methods}}}
+        gain = {"original": {"accuracy_mean": 0.7, "accuracy_std": 0.01},
+                "adapted": {"accuracy_mean": 0.72, "accuracy_std": 0.02},
+                "gain_mean": 0.02, "gain_std": 0.005, "seeds": 3}
+        run["scripts"]["mlm_adaptation"] = {"seconds": 1800.0, "returncode": 0, "result": {
+            "benchmark": "mlm_adaptation", "seeds": [0, 1, 2], "num_test": 1000,
+            "adaptation": {"num_texts": 9510, "epochs": 2, "batch_size": 32,
+                           "learning_rate": 1e-4, "loss": [3.5, 3.0],
+                           "masked_token_accuracy": [0.4, 0.45], "seconds": 951.0},
+            "summary": {"20": {"frozen_lr": gain}}}}
+        stage = {"texts": 1000, "characters": 170000, "seconds": 600.0,
+                 "seconds_per_1000_texts": 600.0, "held_out_loss_before": 1.7,
+                 "held_out_loss_after": 1.5}
+        run["scripts"]["ulmfit_quality"] = {"seconds": 1200.0, "returncode": 0, "result": {
+            "benchmark": "ulmfit_quality", "seeds": [0, 1],
+            "language_model": "textgenrnn", "descriptions": {"lm_ft": "fine-tuned LM"},
+            "settings": {"train": 2000, "test": 1000, "max_length": 256},
+            "lm_stage": [stage, dict(stage, seconds=500.0, held_out_loss_after=1.4)],
+            "curve": {"labels_per_class": ["100"], "methods": {"lm_ft": {"100": {
+                "accuracy": stat(0.61, 0.01), "seconds": stat(90.0), "examples": 200}}}}}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("## Language-model transfer and tagging", text)
+        self.assertIn("1795 train tweets (1128 entities) / 599 test tweets (368 entities)",
+                      text)
+        self.assertIn("| frozen_logreg | frozen + LR | 0.351 ± 0.010 | 0.400 ± 0.020 | "
+                      "0.310 ± 0.010 | 40.0 |", text)
+        self.assertIn("951 s (50.0 s per 1,000 texts per epoch); MLM loss per epoch "
+                      "3.500, 3.000; masked-token accuracy 0.400, 0.450", text)
+        self.assertIn("| 20 | frozen_lr | 0.700 ± 0.010 | 0.720 ± 0.020 | +0.020 ± 0.005 "
+                      "| 3 |", text)
+        self.assertIn("550 ± 50 s, 600 ± 0 s per 1,000 texts; held-out "
+                      "LM loss 1.700 ± 0.000 → 1.450 ± 0.050 nats", text)
+        self.assertIn("| lm_ft | 0.610 ± 0.010 (90.0 s) |", text)
+        # The section sits before the speed tables; absent results leave it out.
+        self.assertLess(text.index("## Language-model"), text.index("## Speed"))
+        self.assertNotIn("## Language-model", self.run_all.render_markdown(RUN))
+
     def test_sample_efficiency_table(self):
         text = self.run_all.render_markdown(RUN)
         self.assertIn("| method | 5 (10) | all (4000) |", text)
