@@ -19,6 +19,7 @@ from keras_transfer.backbones.conversion import backbone_path
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
 from keras_transfer.backbones.registry import get_backbone
 from keras_transfer.backbones.registry import list_backbones
+from keras_transfer.backbones.register_adapted_backbone import register_adapted_backbone
 from keras_transfer.backbones.registry import register_backbone
 from keras_transfer.callbacks.discriminative_lr import DiscriminativeLR
 from keras_transfer.callbacks.lr_finder import LRFinder

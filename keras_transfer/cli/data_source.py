@@ -97,16 +97,28 @@ def dataset_modality(source):
 
 
 def check_backbone(backbone, modality=None):
-    """Fails fast on `--backbone`, before any data is loaded.
+    """Fails fast on `--backbone`, before any data is loaded; returns the
+    backbone to build with.
 
     A registry name must be registered (and of the data's modality when it is
-    known); a local path must exist. URLs are resolved later (with the
-    offline-cache message of `HubBackbone`).
+    known); a local path must exist. A folder written by `lm-adapt` is
+    registered (`register_adapted_backbone`) and its registry name returned.
+    URLs are resolved later (with the offline-cache message of `HubBackbone`).
     """
     from keras_transfer.backbones import registry
+    from keras_transfer.backbones.register_adapted_backbone import (
+        is_adapted_folder, register_adapted_backbone)
 
     if "://" in backbone:
-        return
+        return backbone
+    if is_adapted_folder(backbone):
+        if modality is not None and modality != "text":
+            raise UsageError(f"--backbone {backbone} is an adapted text encoder, but the "
+                             f"data is {modality}")
+        try:
+            return register_adapted_backbone(backbone)
+        except ValueError as error:
+            raise UsageError(f"--backbone {backbone}: {error}") from None
     path = os.path.expanduser(backbone)
     name = backbone.partition("/")[0]
     if name in registry.BACKBONES and not os.path.exists(path):
@@ -116,11 +128,11 @@ def check_backbone(backbone, modality=None):
             article = "an" if actual[0] in "aeiou" else "a"
             raise UsageError(f"--backbone {backbone} is {article} {actual} backbone, but the "
                              f"data is {modality}: use one of {', '.join(same)}")
-        return
+        return backbone
     if os.sep in backbone or "/" in backbone or backbone.startswith((".", "~")):
         if not os.path.exists(path):
             raise UsageError(f"--backbone {backbone}: no such SavedModel folder")
-        return
+        return backbone
     raise UsageError(f"--backbone {backbone!r} is not a registered backbone "
                      f"({', '.join(sorted(registry.BACKBONES))}), a SavedModel folder or a URL")
 

@@ -40,7 +40,7 @@ def _add_fit_arguments(parser, demo=False):
     defaults = DEMO_DEFAULTS if demo else {}
     parser.add_argument("--backbone", default=defaults.get("backbone"), required=not demo,
                         help="registry name (see `keras-transfer backbones`), SavedModel "
-                             "folder, or TF Hub / Kaggle URL")
+                             "folder, `lm-adapt` output folder, or TF Hub / Kaggle URL")
     parser.add_argument("--data", default=defaults.get("data"), required=not demo,
                         help="built-in dataset (see `keras-transfer datasets`), tfds:NAME, "
                              "or a folder with one subfolder per class")

@@ -43,7 +43,8 @@ def run_fit(config, verbose=1):
     from keras_transfer.recipes.fine_tune import fine_tune
 
     started = time.perf_counter()
-    check_backbone(config["backbone"], config.get("task") or dataset_modality(config["data"]))
+    backbone = check_backbone(config["backbone"],
+                              config.get("task") or dataset_modality(config["data"]))
     run_dir = Path(config["output"])
     if run_dir.exists() and any(run_dir.iterdir()) and not config.get("overwrite"):
         raise UsageError(f"--output {run_dir} already holds a run; pick another folder "
@@ -62,7 +63,7 @@ def run_fit(config, verbose=1):
     if source.modality == "image" and config.get("image_size"):
         kwargs["image_size"] = config["image_size"]
     say(f"Backbone: {config['backbone']} (first use converts the pretrained weights)", verbose)
-    model = build(config["backbone"], **kwargs)
+    model = build(backbone, **kwargs)
 
     metrics = {"backbone": config["backbone"], "data": config["data"],
                "classes": source.class_names}

@@ -209,12 +209,12 @@ def lr_find(args, verbose):
     if args.num_steps < 10:
         raise UsageError(f"--num-steps must be >= 10, got {args.num_steps}")
     check_sizes(num_train=args.num_train)
-    check_backbone(args.backbone, args.task or dataset_modality(args.data))
+    backbone = check_backbone(args.backbone, args.task or dataset_modality(args.data))
     image_size = tuple(args.image_size) if args.image_size else None
     source = load_source(args.data, args.task, args.batch_size, num_train=args.num_train,
                          image_size=image_size)
     kwargs = {"image_size": image_size} if source.modality == "image" and image_size else {}
-    model = _builder(source.modality)(args.backbone, num_classes=len(source.class_names),
+    model = _builder(source.modality)(backbone, num_classes=len(source.class_names),
                                       trainable=args.trainable, **kwargs)
     finder = LRFinder.find(model, source.train, num_steps=args.num_steps)
     finder.plot(args.plot)
@@ -237,7 +237,7 @@ def lm_adapt(args, verbose):
     if args.learning_rate <= 0:
         raise UsageError(f"--learning-rate must be > 0, got {args.learning_rate}")
     check_sizes(num_train=args.num_texts)
-    check_backbone(args.backbone, "text")
+    backbone = check_backbone(args.backbone, "text")
     if os.path.exists(args.output):
         raise UsageError(f"--output {args.output} already exists; pick another folder")
     texts = unlabelled_texts(args.data)
@@ -247,14 +247,14 @@ def lm_adapt(args, verbose):
         texts = [texts[i] for i in sorted(pick)]
     say(f"Adapting {args.backbone} on {len(texts)} texts ...", verbose)
     result = adapt_language_model(
-        args.backbone, texts, args.output, epochs=args.epochs, batch_size=args.batch_size,
+        backbone, texts, args.output, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, seed=args.seed, verbose=verbose)
     print(json.dumps({"path": result["path"], "num_texts": result["num_texts"],
                       "loss": result["history"]["loss"],
                       "masked_token_accuracy": result["history"]["accuracy"]}, indent=2))
-    say("Use it: keras_transfer.register_backbone(NAME, json.load(open("
-        f"{os.path.join(result['path'], 'adapted.json')!r}))['entry']), then NAME as "
-        "the backbone of any text builder", verbose)
+    say(f"Use it: keras-transfer fit --backbone {result['path']} ..., or in Python "
+        f"keras_transfer.register_adapted_backbone({result['path']!r}) -> a name for any "
+        "text builder", verbose)
     return 0
 
 

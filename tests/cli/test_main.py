@@ -356,3 +356,46 @@ def test_lm_adapt(tiny_text_backbone, tmp_path, capsys):
     assert main(["lm-adapt", "--backbone", tiny_text_backbone, "--data", str(texts),
                  "--output", str(tmp_path / "x")]) == 2
     assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_fit_on_an_lm_adapt_folder(tiny_text_backbone, tmp_path, capsys):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("a good film\nthe plot was dull\ngreat cast\nboring jokes\n" * 3,
+                     encoding="utf-8")
+    written = tmp_path / "adapted"
+    assert main(["-q", "lm-adapt", "--backbone", tiny_text_backbone, "--data", str(texts),
+                 "--output", str(written), "--batch-size", "4", "--epochs", "1"]) == 0
+    capsys.readouterr()
+    moved = tmp_path / "moved" / "minilm-rt"  # handles follow the folder, not the record
+    moved.parent.mkdir()
+    os.rename(written, moved)
+    data = tmp_path / "reviews"
+    for split, count in (("train", 6), ("test", 3)):
+        for label, words in (("neg", "dull boring"), ("pos", "good great")):
+            (data / split / label).mkdir(parents=True)
+            for i in range(count):
+                (data / split / label / f"{i}.txt").write_text(f"{words} film {i}")
+    run = tmp_path / "run"
+    code = main(["-q", "fit", "--backbone", str(moved), "--data", str(data), "--task", "text",
+                 "--epochs", "1", "--batch-size", "4", "--output", str(run)])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["backbone"] == str(moved)
+    assert 0.0 <= metrics["fine_tuned"]["accuracy"] <= 1.0
+    served = tf.saved_model.load(metrics["serving_export"]).signatures["serving_default"]
+    assert served(text=tf.constant(["good film"]))["class_name"].shape == (1,)
+    from keras_transfer.backbones import registry
+
+    assert registry.BACKBONES["adapted_minilm-rt"]["handles"]["encoder"] == str(
+        moved / "encoder")
+    registry.BACKBONES.pop("adapted_minilm-rt", None)
+
+    # The wrong modality, and a broken record, are one-line usage errors.
+    assert main(["fit", "--backbone", str(moved), "--data", "mnist_5k",
+                 "--output", str(tmp_path / "x")]) == 2
+    assert "is an adapted text encoder, but the data is image" in capsys.readouterr().err
+    (moved / "adapted.json").write_text("[]")
+    assert main(["fit", "--backbone", str(moved), "--data", str(data), "--task", "text",
+                 "--output", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "has no `entry` object" in err and "Traceback" not in err
