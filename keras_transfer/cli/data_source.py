@@ -34,14 +34,14 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
         if entry.get("task", "classification") != "classification":
             raise UsageError(
                 f"--data {source!r} is a {entry['task']} dataset (one tag per word); "
-                "the command line trains classifiers only. Load it in Python with "
-                f"keras_transfer.data.load_dataset({source!r}) (docs/ner.md)")
+                "`fit` trains and evaluates taggers on it, this command takes "
+                "classification data only (docs/ner.md)")
         modality = _check_modality(modality, entry["modality"], source)
         sizes = {}
         if source != "spoken_words":
             sizes = {"train": {"num_examples": num_train}, "test": {"num_examples": num_test}}
-        train = _load_split(data, source, "train", seed, sizes, "--num-train")
-        test = _load_split(data, source, "test", seed, sizes, "--num-test")
+        train = load_split(data, source, "train", seed, sizes, "--num-train")
+        test = load_split(data, source, "test", seed, sizes, "--num-test")
         extra = _modality_options(modality, image_size, sample_rate, clip_seconds)
         if modality == "audio":
             extra["input_sample_rate"] = entry.get("sample_rate", sample_rate)
@@ -76,7 +76,7 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
         "a tfds:NAME, or an existing folder")
 
 
-def _load_split(data, source, split, seed, sizes, flag):
+def load_split(data, source, split, seed, sizes, flag):
     """Loads one split; errors about its size name the command-line flag."""
     try:
         return data.load_dataset(source, split, seed=seed, **sizes.get(split, {}))

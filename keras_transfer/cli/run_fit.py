@@ -4,7 +4,8 @@ data → model → plan by label budget (`--plan`, `keras_transfer.choose_plan`)
 `fine_tune`: linear probe on cached features (the frozen baseline), then, for
 `lp_ft`, progressive unfreezing with discriminative learning rates →
 evaluation → `.keras` + TF Serving export → report (with a "Strategy"
-section). Every artefact goes into one run directory.
+section). Every artefact goes into one run directory. Token-classification
+datasets take the tagging pipeline of `run_tag.py` instead.
 """
 
 import json
@@ -19,6 +20,7 @@ import tensorflow as tf
 
 from keras_transfer.cli.data_source import check_backbone, dataset_modality, load_source
 from keras_transfer.cli.errors import UsageError
+from keras_transfer.cli.run_tag import is_tagging_data, run_tag
 from keras_transfer.recipes import defaults as recipe
 from keras_transfer.utils.messages import say
 
@@ -45,6 +47,8 @@ def run_fit(config, verbose=1):
     started = time.perf_counter()
     backbone = check_backbone(config["backbone"],
                               config.get("task") or dataset_modality(config["data"]))
+    if is_tagging_data(config["data"]):
+        return run_tag(config, backbone, verbose), None, None
     run_dir = Path(config["output"])
     if run_dir.exists() and any(run_dir.iterdir()) and not config.get("overwrite"):
         raise UsageError(f"--output {run_dir} already holds a run; pick another folder "

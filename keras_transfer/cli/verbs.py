@@ -8,6 +8,7 @@ from pathlib import Path
 from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
+from keras_transfer.cli.run_tag import is_tagging_data
 from keras_transfer.recipes import defaults
 from keras_transfer.utils.messages import say
 
@@ -19,7 +20,10 @@ def _fit_config(args):
     if config["batch_size"] < 1:
         raise UsageError(f"--batch-size must be >= 1, got {config['batch_size']}")
     text = config.get("task") == "text" or config["data"] in ("rotten_tomatoes",)
-    if config["learning_rate"] is None:
+    if config["learning_rate"] is None and is_tagging_data(config["data"]):
+        config["learning_rate"] = (defaults.HEAD_LEARNING_RATE if config["unfreeze"] == "none"
+                                   else defaults.FINE_TUNING_LEARNING_RATE)
+    elif config["learning_rate"] is None:
         config["learning_rate"] = (defaults.TEXT_LEARNING_RATE if text
                                    else defaults.HEAD_LEARNING_RATE)
     elif config["learning_rate"] <= 0:
@@ -75,6 +79,16 @@ def _clear(path):
 
 
 def _summary(metrics):
+    if "entities" in metrics:  # a tagger (run_tag.py)
+        scores = metrics["entities"]
+        lines = ["", "Results",
+                 f"  test entities: F1 {scores['f1']:.4f}, precision {scores['precision']:.4f}, "
+                 f"recall {scores['recall']:.4f}"]
+        if metrics.get("serving_export"):
+            lines.append(f"  TF Serving export: {metrics['serving_export']}")
+        lines.append(f"  time: {metrics['seconds']:.0f} s")
+        print("\n".join(lines))
+        return
     baseline = metrics.get("baseline", {}).get("accuracy")
     tuned = metrics.get("fine_tuned", {}).get("accuracy")
     lines = ["", "Results"]
