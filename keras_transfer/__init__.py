@@ -2,7 +2,8 @@
 
 TF Hub-format backbones as real Keras 3 layers, fine-tuning callbacks for
 `model.fit` (progressive unfreezing, discriminative learning rates, schedules,
-LR finder), model builders, offline pretrained backbones, and TF Serving export.
+LR finder), model builders, domain adaptation (DANN, MMD, CORAL), offline
+pretrained backbones, and TF Serving export.
 """
 
 import os as _os
@@ -22,6 +23,7 @@ from keras_transfer.backbones.registry import list_backbones
 from keras_transfer.backbones.register_adapted_backbone import register_adapted_backbone
 from keras_transfer.backbones.registry import register_backbone
 from keras_transfer.callbacks.discriminative_lr import DiscriminativeLR
+from keras_transfer.callbacks.gradient_reversal_scheduler import GradientReversalScheduler
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.distribute.strategy import get_strategy
@@ -38,15 +40,22 @@ from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.heads.prototypical_head import PrototypicalHead
 from keras_transfer.layers.attention_weighted_average import AttentionWeightedAverage
+from keras_transfer.layers.gradient_reversal import GradientReversal
 from keras_transfer.layers.hub_backbone import HubBackbone
 from keras_transfer.layers.trim_padding import TrimPadding
+from keras_transfer.losses.coral_loss import CoralLoss
+from keras_transfer.losses.coral_loss import coral_loss
+from keras_transfer.losses.mmd_loss import MMDLoss
+from keras_transfer.losses.mmd_loss import mmd_loss
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
+from keras_transfer.models.build_domain_adaptation_model import build_domain_adaptation_model
 from keras_transfer.models.build_image_classifier import build_image_classifier
 from keras_transfer.models.build_sentence_similarity_model import build_sentence_similarity_model
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.models.build_token_classifier import build_token_classifier
 from keras_transfer.models.proto_net import ProtoNet
 from keras_transfer.models.build_zero_shot_classifier import build_zero_shot_classifier
+from keras_transfer.models.extract_classifier import extract_classifier
 from keras_transfer.models.masked_language_model import MaskedLanguageModel
 from keras_transfer.models.init_head_from_class_descriptions import init_head_from_class_descriptions
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
@@ -60,6 +69,7 @@ from keras_transfer.report.build_confusion_matrix_figure import build_confusion_
 from keras_transfer.report.build_learning_curves_figure import build_learning_curves_figure
 from keras_transfer.report.build_per_class_figure import build_per_class_figure
 from keras_transfer.report.write_report import write_report
+from keras_transfer.schedules.dann_coefficient import dann_coefficient
 from keras_transfer.schedules.one_cycle import OneCycle
 from keras_transfer.schedules.scaled import ScaledSchedule
 from keras_transfer.schedules.slanted_triangular import SlantedTriangular

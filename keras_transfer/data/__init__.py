@@ -1,6 +1,7 @@
 """The data layer: offline datasets and tf.data loaders for image, text, audio;
 word-piece alignment of word tags for token classification; dynamic masking
-for masked-LM domain adaptation."""
+for masked-LM domain adaptation; mixed source/target batches for DANN, MMD
+and CORAL."""
 
 from keras_transfer.data.array_split import ArraySplit
 from keras_transfer.data.audio import decode_wav
@@ -8,6 +9,7 @@ from keras_transfer.data.audio import inspect_wav
 from keras_transfer.data.audio import pad_or_trim
 from keras_transfer.data.audio import resample
 from keras_transfer.data.datasets.rotten_tomatoes_unlabelled import load_rotten_tomatoes_unlabelled
+from keras_transfer.data.domain_adaptation_dataset import domain_adaptation_dataset
 from keras_transfer.data.episode_sampler import EpisodeSampler
 from keras_transfer.data.loaders import from_arrays
 from keras_transfer.data.loaders import from_directory
