@@ -24,11 +24,13 @@ from keras_transfer.callbacks.discriminative_lr import DiscriminativeLR
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.distribute.strategy import get_strategy
+from keras_transfer.evaluation.cross_validate import cross_validate
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.evaluation.evaluate_entities import evaluate_entities
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 from keras_transfer.evaluation.predict_entities import predict_entities
+from keras_transfer.evaluation.stratified_k_fold import stratified_k_fold
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.export.verify_export import verify_export
 from keras_transfer.features.feature_cache import FeatureCache
