@@ -149,7 +149,6 @@ def cross_validate(build_fn, x, y, folds=5, fit_fn=None, data_fn=None, seed=0,
                      **{key: evaluation[key] for key in SUMMARY_METRICS}})
         say(f"Fold {fold + 1}/{folds}: accuracy {evaluation['accuracy']:.4f}, "
             f"macro F1 {evaluation['macro_f1']:.4f}", verbose)
-        del model
     summary = {key: fold_summary([row[key] for row in rows]) for key in SUMMARY_METRICS}
     accuracy = summary["accuracy"]
     say(f"Cross-validation ({folds} folds): accuracy {accuracy['mean']:.4f} ± "
