@@ -27,11 +27,13 @@ from keras_transfer.callbacks.gradient_reversal_scheduler import GradientReversa
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.distribute.strategy import get_strategy
+from keras_transfer.evaluation.cross_validate import cross_validate
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.evaluation.evaluate_entities import evaluate_entities
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 from keras_transfer.evaluation.predict_entities import predict_entities
+from keras_transfer.evaluation.stratified_k_fold import stratified_k_fold
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.export.verify_export import verify_export
 from keras_transfer.features.feature_cache import FeatureCache
@@ -68,6 +70,7 @@ from keras_transfer.regularizers.l2_sp import L2SP
 from keras_transfer.report.build_confusion_matrix_figure import build_confusion_matrix_figure
 from keras_transfer.report.build_learning_curves_figure import build_learning_curves_figure
 from keras_transfer.report.build_per_class_figure import build_per_class_figure
+from keras_transfer.report.build_reliability_diagram_figure import build_reliability_diagram_figure
 from keras_transfer.report.write_report import write_report
 from keras_transfer.schedules.dann_coefficient import dann_coefficient
 from keras_transfer.schedules.one_cycle import OneCycle

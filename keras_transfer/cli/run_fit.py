@@ -129,7 +129,8 @@ def run_fit(config, verbose=1):
     (run_dir / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2))
     (run_dir / "config.json").write_text(json.dumps(_jsonable(config), indent=2))
     (run_dir / "evaluation.json").write_text(json.dumps(_jsonable(evaluation), indent=2))
-    report = _report(run_dir, history, evaluation, metrics, config, verbose)
+    report = _report(run_dir, history, evaluation, metrics, config, verbose,
+                     _worst_inputs(source, evaluation))
     metrics["report"] = str(report) if report else None
     return metrics, model, source
 
@@ -194,7 +195,28 @@ def _image_size(config, modality):
     raise UsageError("--image-size H W is needed to export a model on a backbone handle")
 
 
-def _report(run_dir, history, evaluation, metrics, config, verbose):
+def _worst_inputs(source, evaluation):
+    """The report's inputs of the worst predictions: images read back from the test
+    split (which is never shuffled, so indices match), audio file names when the
+    split has them; `None` for text (the evaluation holds it)."""
+    if source.modality == "audio":
+        return getattr(source.test, "file_paths", None)
+    if source.modality != "image":
+        return None
+    wanted = {w["index"] for w in evaluation.get("worst_predictions", [])}
+    found, start = {}, 0
+    for batch in source.test:
+        if not wanted or start > max(wanted):
+            break
+        images = batch[0]
+        size = int(images.shape[0])
+        for index in sorted(wanted & set(range(start, start + size))):
+            found[index] = images[index - start].numpy()
+        start += size
+    return found
+
+
+def _report(run_dir, history, evaluation, metrics, config, verbose, examples=None):
     try:
         from keras_transfer.report.write_report import write_report
     except ImportError as error:  # matplotlib missing
@@ -207,7 +229,7 @@ def _report(run_dir, history, evaluation, metrics, config, verbose):
                         stages=getattr(history, "stages", None),
                         group_learning_rates=getattr(history, "group_learning_rates", None),
                         title=f"{config['backbone']} on {config['data']}", extra=extra,
-                        plan=plan)
+                        plan=plan, examples=examples)
 
 
 def _jsonable(value):

@@ -53,6 +53,10 @@ def test_fit_predict_evaluate_export(image_folder, tiny_backbone, tmp_path, caps
     assert 0.0 <= metrics["fine_tuned"]["accuracy"] <= 1.0
     report = (run / "report.md").read_text()
     assert "## Unfreezing stages" in report and "backbone/block1" in report
+    # The worst predictions as thumbnails of the test images, and the calibration.
+    assert "![example " in report and (run / "worst_1.png").exists()
+    assert "![Reliability diagram](reliability_diagram.png)" in report
+    assert (run / "reliability_diagram.png").exists()
 
     image = image_folder / "test" / "light" / "0.png"
     assert main(["predict", "--model", str(run / "serving" / "1"), str(image)]) == 0
