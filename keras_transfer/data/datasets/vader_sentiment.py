@@ -4,12 +4,12 @@ Hutto & Gilbert (ICWSM 2014) had 20 or more raters score sentences from four
 sources on a -4 (extremely negative) to +4 (extremely positive) scale; each
 domain's `*_GroundTruth.txt` holds `ID<TAB>MEAN-RATING<TAB>TEXT` rows:
 
-| dataset                | source                                   | rows   |
-| ---------------------- | ---------------------------------------- | ------ |
-| `vader_movie_reviews`  | Rotten Tomatoes snippets (Pang & Lee)    | 10,605 |
-| `vader_amazon_reviews` | sentences of 309 Amazon product reviews  | 3,708  |
-| `vader_nyt_editorials` | sentences of 500 NYT opinion articles    | 5,190  |
-| `vader_tweets`         | tweet-like texts (4,000 real, 200 made)  | 4,200  |
+| dataset        | source                                   | rows   |
+| -------------- | ---------------------------------------- | ------ |
+| `vader_movies` | Rotten Tomatoes snippets (Pang & Lee)    | 10,605 |
+| `vader_amazon` | sentences of 309 Amazon product reviews  | 3,708  |
+| `vader_nyt`    | sentences of 500 NYT opinion articles    | 5,190  |
+| `vader_tweets` | tweet-like texts (4,000 + 200 contrived) | 4,200  |
 
 The files are in `additional_resources/hutto_ICWSM_2014.tar.gz`, a tarball
 inside the sdist of the PyPI package `vaderSentiment==3.3.2` (MIT). The sdist
@@ -25,9 +25,10 @@ snippets whose mean rating lies within `NEUTRAL_BAND` (0.5) of zero are
 dropped as near-neutral; the label is the sign of the rating (`"negative"` 0,
 `"positive"` 1). The band removes the snippets whose sign the raters barely
 agree on: a repeated NYT sentence was rated 0.0 once and -0.05 the other time.
-Snippets that differ only in case or punctuation stay apart: the 200
+Snippets that differ only in case or punctuation stay apart: many of the 200
 contrived tweets are such variants ("Yay. Another good phone interview." is
-rated 1.44, "YAY!!! Another good phone interview!!!" 3.06).
+rated 1.44, "YAY!!! Another good phone interview!!!" 3.06; the 4,200 tweets
+hold 4,045 distinct word sequences).
 
 The train/test partition is fixed per domain and grouped: a third of the rows
 go to test, a group at a time. Snippets with the same words (compared without
@@ -71,13 +72,13 @@ _INNER_BOUND = 4 << 20  # the inner tarball is 2,338,514 bytes
 _MEMBER_BOUND = 2 << 20  # the largest GroundTruth file is 1,383,098 bytes
 # Dataset name -> member of the inner tarball.
 DOMAINS = {
-    "vader_movie_reviews": "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt",
-    "vader_amazon_reviews": "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
-    "vader_nyt_editorials": "hutto_ICWSM_2014/nytEditorialSnippets_GroundTruth.txt",
+    "vader_movies": "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt",
+    "vader_amazon": "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
+    "vader_nyt": "hutto_ICWSM_2014/nytEditorialSnippets_GroundTruth.txt",
     "vader_tweets": "hutto_ICWSM_2014/tweets_GroundTruth.txt",
 }
 # Domains whose ids are "<document>_<sentence>": partitioned by document.
-_BY_DOCUMENT = ("vader_amazon_reviews", "vader_nyt_editorials")
+_BY_DOCUMENT = ("vader_amazon", "vader_nyt")
 CLASS_NAMES = ("negative", "positive")
 NEUTRAL_BAND = 0.5
 _PARTITION_SEED = 1234
@@ -93,8 +94,8 @@ def load_vader_sentiment(name, split="train", num_examples=None, seed=0,
     `load_vader_sentiment("vader_tweets", ...)`.
 
     Args:
-        name: str. `"vader_movie_reviews"`, `"vader_amazon_reviews"`,
-            `"vader_nyt_editorials"` or `"vader_tweets"`.
+        name: str. `"vader_movies"`, `"vader_amazon"`, `"vader_nyt"` or
+            `"vader_tweets"`.
         split: str. `"train"` or `"test"`. Defaults to `"train"`.
         num_examples: int. How many snippets to return, keeping the pool's
             class shares. Defaults to `None` (the whole pool).
@@ -118,7 +119,7 @@ def load_vader_sentiment(name, split="train", num_examples=None, seed=0,
 
     ```python
     x, y, names = keras_transfer.data.load_dataset(
-        "vader_amazon_reviews", split="test")
+        "vader_amazon", split="test")
     ```
     """
     arrays = _load(name, split, num_examples, seed, archive)
@@ -136,8 +137,8 @@ def load_vader_ratings(name, split="train", num_examples=None, seed=0,
     class label; `y[i] == (ratings[i] > 0)`).
 
     Args:
-        name: str. `"vader_movie_reviews"`, `"vader_amazon_reviews"`,
-            `"vader_nyt_editorials"` or `"vader_tweets"`.
+        name: str. `"vader_movies"`, `"vader_amazon"`, `"vader_nyt"` or
+            `"vader_tweets"`.
         split: str. `"train"` or `"test"`. Defaults to `"train"`.
         num_examples: int. As for the dataset. Defaults to `None` (the whole
             pool).
@@ -220,7 +221,7 @@ def read_domain(name, archive=None):
             _union(parent, "document:" + ident.split("_")[0], words)
         words_of[text] = words
     texts = np.array(list(ratings))
-    means = np.array([np.mean(r) for r in ratings.values()])
+    means = np.array([sum(r) / len(r) for r in ratings.values()])
     groups = np.array([_find(parent, words_of[text]) for text in ratings])
     keep = np.abs(means) >= NEUTRAL_BAND
     return texts[keep], means[keep].astype(np.float32), groups[keep]
