@@ -1,8 +1,9 @@
 """Fetch a pinned PyPI source distribution and read named files out of it.
 
-Some pretrained weights are on PyPI only inside a source distribution
-(`textgenrnn==2.0.0` ships `textgenrnn_weights.hdf5` in its `.tar.gz`, with no
-wheel). keras_transfer downloads the sdist with `pip download --no-deps
+Some pretrained weights and data sets are on PyPI only inside a source
+distribution (`textgenrnn==2.0.0` ships `textgenrnn_weights.hdf5` in its
+`.tar.gz`, with no wheel; `vaderSentiment==3.3.2` ships the rated snippets of
+its paper as a tarball inside its sdist). keras_transfer downloads the sdist with `pip download --no-deps
 --no-build-isolation --require-hashes` into a temporary folder, checks its
 sha256 against `SDIST_SHA256`, and copies only the archive members it was
 asked for, by exact name, each under a size bound, into
@@ -54,6 +55,10 @@ SDIST_SHA256 = {
     # MIT; the character-level LM of keras_transfer.language_models.
     "textgenrnn==2.0.0":
         "c2b6f1c201c76d5a6021079e95a8db499bbe15d9f3448d33cb51c0cd496c86f8",
+    # MIT; the human-rated sentiment snippets of the VADER paper (Hutto &
+    # Gilbert, 2014), keras_transfer.data.datasets.vader_sentiment.
+    "vadersentiment==3.3.2":
+        "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
 }
 
 
@@ -139,6 +144,10 @@ def fetch_sdist_members(requirement, members, archive=None):
                 "the pinned file.")
         unpacked = Path(tmp) / "members"
         extract_members(path, members, unpacked)
+        if all((target / member).is_file() for member in members):
+            # Another process (a second pytest-xdist worker) finished first:
+            # keep its copy, which it may be reading right now.
+            return target
         if target.exists():
             shutil.rmtree(target)
         os.replace(unpacked, target)

@@ -9,6 +9,7 @@ from keras_transfer.data.audio import inspect_wav
 from keras_transfer.data.audio import pad_or_trim
 from keras_transfer.data.audio import resample
 from keras_transfer.data.datasets.rotten_tomatoes_unlabelled import load_rotten_tomatoes_unlabelled
+from keras_transfer.data.datasets.vader_sentiment import load_vader_ratings
 from keras_transfer.data.domain_adaptation_dataset import domain_adaptation_dataset
 from keras_transfer.data.episode_sampler import EpisodeSampler
 from keras_transfer.data.loaders import from_arrays
