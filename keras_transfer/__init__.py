@@ -27,6 +27,7 @@ from keras_transfer.callbacks.gradient_reversal_scheduler import GradientReversa
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
 from keras_transfer.distribute.strategy import get_strategy
+from keras_transfer.evaluation.compression_report import compression_report
 from keras_transfer.evaluation.cross_validate import cross_validate
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.evaluation.evaluate_entities import evaluate_entities
@@ -52,7 +53,9 @@ from keras_transfer.losses.mmd_loss import mmd_loss
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
 from keras_transfer.models.build_domain_adaptation_model import build_domain_adaptation_model
 from keras_transfer.models.build_image_classifier import build_image_classifier
+from keras_transfer.models.build_multi_task_model import build_multi_task_model
 from keras_transfer.models.build_sentence_similarity_model import build_sentence_similarity_model
+from keras_transfer.models.build_student import build_student
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.models.build_token_classifier import build_token_classifier
 from keras_transfer.models.proto_net import ProtoNet
@@ -65,6 +68,7 @@ from keras_transfer.optimizers.discriminative_optimizer import DiscriminativeOpt
 from keras_transfer.recipes.adapt_language_model import adapt_language_model
 from keras_transfer.recipes.contrastive_fine_tune import contrastive_fine_tune
 from keras_transfer.recipes.choose_plan import choose_plan
+from keras_transfer.recipes.distill import distill
 from keras_transfer.recipes.fine_tune import fine_tune
 from keras_transfer.regularizers.l2_sp import L2SP
 from keras_transfer.report.build_confusion_matrix_figure import build_confusion_matrix_figure

@@ -1,5 +1,6 @@
 """Evaluation: metrics and error analysis of trained classifiers and taggers."""
 
+from keras_transfer.evaluation.compression_report import compression_report
 from keras_transfer.evaluation.cross_validate import cross_validate
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.evaluation.evaluate_entities import entity_spans

@@ -208,3 +208,34 @@ def test_ner(tmp_path):
                   "test entity recall:"):
         assert 0.0 <= number(stdout, label) <= 1.0
     assert number(stdout, "served vs python tag mismatches:") == 0
+
+
+def test_distillation(tmp_path):
+    stdout = run_example("distillation.py", "--output-dir", tmp_path / "out", cwd=tmp_path)
+
+    teacher = assert_accuracy(stdout, "teacher accuracy:", 32)
+    assert_accuracy(stdout, "student accuracy (labels only):", 32)
+    distilled = assert_accuracy(stdout, "student accuracy (distilled):", 32)
+    # Quantising the student must not change its test predictions much.
+    for quantization in ("dynamic_range", "float16"):
+        tflite = assert_accuracy(stdout, f"student tflite {quantization} accuracy:", 32)
+        assert abs(tflite - distilled) <= 1 / 32, (quantization, tflite, distilled)
+        assert number(stdout, f"{quantization}: max |TFLite - Keras| probability difference") < 1e-2
+    assert 0 <= teacher <= 1
+    assert "Teacher conversion refused: TFLite cannot convert 'text_classifier'" in stdout
+    assert number(stdout, "parameter ratio (teacher/student):") > 10
+    assert number(stdout, "size ratio (teacher/student int8):") > 10
+    assert (tmp_path / "out" / "student_serving" / "1" / "saved_model.pb").exists()
+    assert (tmp_path / "out" / "student_dynamic_range.tflite").stat().st_size > 0
+
+
+def test_multi_task(tmp_path):
+    stdout = run_example("multi_task.py", "--output-dir", tmp_path / "fashion", cwd=tmp_path)
+
+    assert_accuracy(stdout, "item accuracy:", 32)
+    assert_accuracy(stdout, "group accuracy:", 32)
+    assert 0 <= number(stdout, "ink mean absolute error:") < 1
+    assert abs(number(stdout, "weighted sum - total loss:")) < 1e-3
+    assert number(stdout, "served - predict max diff:") < 1e-4
+    assert "'ink', 'item_class_index'" in stdout
+    assert (tmp_path / "fashion" / "1" / "saved_model.pb").exists()
