@@ -6,6 +6,7 @@ from keras_transfer.api_export import keras_transfer_export
 from keras_transfer.layers.gradient_reversal import GradientReversal
 from keras_transfer.schedules.dann_coefficient import DANN_GAMMA, dann_coefficient
 from keras_transfer.utils.argument_validation import check_int, check_number
+from keras_transfer.utils.walk_layers import walk_layers
 
 
 @keras_transfer_export("keras_transfer.GradientReversalScheduler")
@@ -65,7 +66,7 @@ class GradientReversalScheduler(keras.callbacks.Callback):
         self._epoch = 0
 
     def on_train_begin(self, logs=None):
-        self._layers = [layer for layer in _all_layers(self.model)
+        self._layers = [layer for layer in walk_layers(self.model)
                         if isinstance(layer, GradientReversal)]
         if not self._layers:
             raise ValueError(
@@ -121,11 +122,3 @@ class GradientReversalScheduler(keras.callbacks.Callback):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def _all_layers(model):
-    found = []
-    for layer in getattr(model, "layers", []):
-        found.append(layer)
-        found.extend(_all_layers(layer))
-    return found

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from keras_transfer.cli.data_source import check_backbone, dataset_modality, load_source
 from keras_transfer.cli.errors import UsageError
+from keras_transfer.cli.run_dir import prepare_run_dir
 from keras_transfer.cli.run_tag import is_tagging_data, run_tag
 from keras_transfer.recipes import defaults as recipe
 from keras_transfer.utils.messages import say
@@ -49,11 +50,7 @@ def run_fit(config, verbose=1):
                               config.get("task") or dataset_modality(config["data"]))
     if is_tagging_data(config["data"]):
         return run_tag(config, backbone, verbose), None, None
-    run_dir = Path(config["output"])
-    if run_dir.exists() and any(run_dir.iterdir()) and not config.get("overwrite"):
-        raise UsageError(f"--output {run_dir} already holds a run; pick another folder "
-                         "or pass --overwrite")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = prepare_run_dir(config)
     keras.utils.set_random_seed(config["seed"])
 
     source = load_source(config["data"], config.get("task"), config["batch_size"],

@@ -12,12 +12,12 @@ are refused here rather than ignored.
 
 import json
 import time
-from pathlib import Path
 
 import keras
 
 from keras_transfer.cli.data_source import load_split
 from keras_transfer.cli.errors import UsageError
+from keras_transfer.cli.run_dir import prepare_run_dir
 from keras_transfer.recipes import defaults as recipe
 from keras_transfer.utils.messages import say
 
@@ -65,11 +65,7 @@ def run_tag(config, backbone, verbose=1):
     if entry is None or not entry.get("preprocessor"):
         raise UsageError(f"--backbone {config['backbone']}: token classification needs a "
                          "registered text backbone with a tokenizer (e.g. minilm_l6)")
-    run_dir = Path(config["output"])
-    if run_dir.exists() and any(run_dir.iterdir()) and not config.get("overwrite"):
-        raise UsageError(f"--output {run_dir} already holds a run; pick another folder "
-                         "or pass --overwrite")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = prepare_run_dir(config)
     keras.utils.set_random_seed(config["seed"])
 
     sizes = {"train": {"num_examples": config.get("num_train")},

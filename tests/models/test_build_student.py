@@ -8,7 +8,6 @@ import tensorflow as tf
 
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.layers.hub_backbone import HubBackbone
-from keras_transfer.models.build_image_classifier import build_image_classifier
 from keras_transfer.models.build_student import build_student
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.testing import TestCase
