@@ -14,6 +14,7 @@ if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-transfer":
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_transfer import data
+from keras_transfer import distribute
 from keras_transfer import language_models
 from keras_transfer.api_export import custom_objects
 from keras_transfer.backbones.conversion import backbone_path
@@ -26,6 +27,7 @@ from keras_transfer.callbacks.discriminative_lr import DiscriminativeLR
 from keras_transfer.callbacks.gradient_reversal_scheduler import GradientReversalScheduler
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.distribute.strategy import get_strategy
 from keras_transfer.evaluation.compression_report import compression_report
 from keras_transfer.evaluation.cross_validate import cross_validate

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
 from keras_transfer.features.feature_cache import FeatureCache
@@ -257,6 +258,7 @@ def _recipe(model, train_data, epochs, head_epochs, learning_rate, decay, schedu
     recorder = _GroupRateRecorder()
     # A tf.data.Dataset shuffles itself; Keras warns if fit is asked to.
     shuffle = not isinstance(train_data, tf.data.Dataset)
+    enable_multi_worker_fit(model)  # a no-op unless under multi-worker MWMS
     try:
         history = model.fit(train_data, epochs=epochs + head_epochs,
                             validation_data=validation_data, steps_per_epoch=steps_per_epoch,
