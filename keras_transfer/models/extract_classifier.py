@@ -3,6 +3,7 @@
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.models.consistency_model import ConsistencyModel
 
 
 @keras_transfer_export("keras_transfer.extract_classifier")
@@ -18,7 +19,8 @@ def extract_classifier(model, compile=True):
         model: `keras.Model`. A model of
             `keras_transfer.build_domain_adaptation_model` (or any
             functional model with a dict output holding `"label"`), also
-            after a `.keras` save and load.
+            after a `.keras` save and load; or a
+            `keras_transfer.ConsistencyModel`.
         compile: bool. Compile with Adam, sparse categorical crossentropy
             and accuracy, so that `evaluate` works. Defaults to `True`.
 
@@ -37,6 +39,8 @@ def extract_classifier(model, compile=True):
     keras_transfer.export_for_serving(classifier, "serving/1")
     ```
     """
+    if isinstance(model, ConsistencyModel):
+        return model.classifier
     output = getattr(model, "output", None) if isinstance(model, keras.Model) else None
     if not isinstance(output, dict) or "label" not in output:
         keys = sorted(output) if isinstance(output, dict) else None
