@@ -26,7 +26,8 @@ def extract_classifier(model, compile=True):
 
     Returns:
         A `keras.Model` named `"<model name>_classifier"` from the model's
-        inputs to the `"label"` probabilities.
+        inputs to the `"label"` probabilities (for a `ConsistencyModel`, its
+        `classifier`).
 
     Raises:
         ValueError: if `model` has no dict output with a `"label"` entry.
@@ -40,15 +41,18 @@ def extract_classifier(model, compile=True):
     ```
     """
     if isinstance(model, ConsistencyModel):
-        return model.classifier
-    output = getattr(model, "output", None) if isinstance(model, keras.Model) else None
-    if not isinstance(output, dict) or "label" not in output:
-        keys = sorted(output) if isinstance(output, dict) else None
-        raise ValueError(
-            "`model` must be a functional model with a dict output holding 'label' (as "
-            "`keras_transfer.build_domain_adaptation_model` builds). Received: "
-            f"{type(model).__name__}" + (f" with outputs {keys}" if keys is not None else ""))
-    classifier = keras.Model(model.input, output["label"], name=f"{model.name}_classifier")
+        classifier = model.classifier
+    else:
+        output = getattr(model, "output", None) if isinstance(model, keras.Model) else None
+        if not isinstance(output, dict) or "label" not in output:
+            keys = sorted(output) if isinstance(output, dict) else None
+            raise ValueError(
+                "`model` must be a functional model with a dict output holding 'label' (as "
+                "`keras_transfer.build_domain_adaptation_model` builds) or a "
+                "ConsistencyModel. Received: "
+                f"{type(model).__name__}" + (f" with outputs {keys}" if keys is not None else ""))
+        classifier = keras.Model(model.input, output["label"],
+                                 name=f"{model.name}_classifier")
     if compile:
         classifier.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                            metrics=["accuracy"])

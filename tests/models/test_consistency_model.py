@@ -113,7 +113,10 @@ class ConsistencyModelTest(TestCase):
             self.assertGreater(float(np.abs(new.numpy() - old).max()), 0.0)
         result = model.evaluate(target, labels, verbose=0, return_dict=True)
         self.assertTrue(0.0 <= result["accuracy"] <= 1.0)
-        self.assertIs(keras_transfer.extract_classifier(model), model.classifier)
+        classifier = keras_transfer.extract_classifier(model)
+        self.assertIs(classifier, model.classifier)
+        self.assertAllClose(classifier.evaluate(target, labels, verbose=0)[1],
+                            result["accuracy"])
         reloaded = self.run_serialization_test(model, source[:4])
         self.assertEqual(reloaded.confidence_threshold, 0.0)
 
