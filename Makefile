@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_TRANSFER_HOME ?= $(CURDIR)/.cache/keras_transfer
 
-.PHONY: venv test test-large demo bench bench-language bench-speed bench-quick docs clean
+.PHONY: venv test test-large demo bench bench-language bench-shift bench-speed bench-quick docs clean
 
 $(STAMP): pyproject.toml requirements/weights.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(STAMP)
 
 bench-language: $(STAMP)
 	$(PY) benchmarks/run_all.py --only language
+
+bench-shift: $(STAMP)
+	$(PY) benchmarks/run_all.py --only shift
 
 bench-speed: $(STAMP)
 	$(PY) benchmarks/run_all.py --only speed

@@ -12,7 +12,8 @@ seeds), sample efficiency, speed ratios, machine, versions and seeds.
 
 `make bench` runs the quality group at full size (about 80 minutes on 2 CPU
 cores), `make bench-language` the language-model and tagging group (issue
-#14), `make bench-speed` the speed ratios, `make bench-quick` every script in
+#14), `make bench-shift` the domain-adaptation benchmark (issue #15),
+`make bench-speed` the speed ratios, `make bench-quick` every script in
 quick mode (`--quick` is passed to every script: tiny
 samples, one seed; they check the machinery, their numbers mean little).
 `--docs-only` rewrites the docs from `latest.json` without running anything.
@@ -31,19 +32,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
-           "hub_overhead", "precision_speed", "bf16_profile", "feature_cache")
+           "domain_shift", "hub_overhead", "precision_speed", "bf16_profile",
+           "feature_cache")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
+SHIFT = ("domain_shift",)
 # `make bench`: the quality tables (issue #13's label budgets); `make bench-language`:
-# language-model transfer and tagging (issue #14); `make bench-speed`: the speed
-# ratios. Each run keeps the other scripts' latest results.
+# language-model transfer and tagging (issue #14); `make bench-shift`: domain
+# adaptation (issue #15); `make bench-speed`: the speed ratios. Each run keeps the
+# other scripts' latest results.
 GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_shot",),
           "language": LANGUAGE,
+          "shift": SHIFT,
           "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache")}
 # Scripts that are another script with fixed arguments.
 ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
-PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",) + LANGUAGE,
+PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",) + LANGUAGE + SHIFT,
                 "precision": ("text_quality",)}
 # Rows of the sample-efficiency tables that are baselines (the rest are
 # keras_transfer methods); `fine_tune` is the library's default path.
@@ -423,6 +428,49 @@ def language_section(scripts):
             "it costs).", ""] + lines
 
 
+SHIFT_TITLES = {"mnist_to_digits": "MNIST → scikit-learn digits (image)",
+                "movies_to_amazon": "Movie reviews → Amazon reviews (text, VADER)",
+                "movies_to_tweets": "Movie reviews → tweets (text, VADER)"}
+
+
+def shift_section(scripts):
+    """Domain adaptation (`domain_shift.py`): target accuracy per method and
+    the share of the source-only → oracle gap each closes."""
+    result = (scripts.get("domain_shift") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    lines = ["## Domain shift", "",
+             "`make bench-shift` (issue #15; `benchmarks/domain_shift.py`'s docstring lists "
+             "the settings and what it costs). Labelled source, unlabelled target train "
+             "inputs, scored on the target test split; `gap closed` = (method − "
+             "source_only) / (target_oracle − source_only) of the mean accuracies.", ""]
+    embedding = result.get("text_embedding")
+    if embedding:
+        lines += [f"Text features: frozen `{embedding['backbone']}` embeddings of "
+                  f"{embedding['texts']} texts, computed once in "
+                  f"{embedding['seconds']:.0f} s (not in `train s`).", ""]
+    for shift in result["shifts"]:
+        title = SHIFT_TITLES.get(shift["name"], shift["name"])
+        lines += [f"### {title}", "",
+                  f"`{shift['source']}` ({shift['source_examples']} labelled) → "
+                  f"`{shift['target']}` ({shift['target_examples']} unlabelled, "
+                  f"{shift['test_examples']} test; majority share "
+                  f"{shift['test_majority_share']:.3f}); {shift['features']}; "
+                  f"{shift['settings']['epochs']} epochs.", "",
+                  "| method | what | target accuracy | macro F1 | gap closed | train s |",
+                  "|---|---|---|---|---|---|"]
+        for name, info in shift["methods"].items():
+            gap = shift["gap_closed"].get(name)
+            gap = "–" if gap is None else f"{gap:+.0%}"
+            lines.append(f"| {name} | {info.get('description', '')} | "
+                         f"{_ms(info['accuracy'], with_std)} | "
+                         f"{_ms(info['macro_f1'], with_std)} | {gap} | "
+                         f"{_seconds(info['seconds'])} |")
+        lines.append("")
+    return lines
+
+
 def quality_section(name, result, with_std):
     lines = []
     for task in result["tasks"]:
@@ -561,11 +609,13 @@ def render_markdown(run):
     if (scripts.get("few_shot") or {}).get("result"):
         lines += few_shot_section(scripts["few_shot"]["result"])
     lines += language_section(scripts)
+    lines += shift_section(scripts)
     lines += ["## Speed", ""]
     lines += speed_section(scripts)
     lines += ["## Scripts", "", "Each script's command, when it ran (UTC) and its wall "
               "time: `make bench` runs the quality scripts, `make bench-language` the "
-              "language ones, `make bench-speed` the speed ones; each keeps the other "
+              "language ones, `make bench-shift` the domain-shift one, `make bench-speed` "
+              "the speed ones; each keeps the other "
               "groups' latest results.", "",
               "| script | command | ran | wall s | status |", "|---|---|---|---|---|"]
     for name, entry in scripts.items():

@@ -47,9 +47,12 @@ from keras_transfer.heads.prototypical_head import PrototypicalHead
 from keras_transfer.layers.attention_weighted_average import AttentionWeightedAverage
 from keras_transfer.layers.gradient_reversal import GradientReversal
 from keras_transfer.layers.hub_backbone import HubBackbone
+from keras_transfer.layers.image_augmentation import strong_image_augmentation
+from keras_transfer.layers.image_augmentation import weak_image_augmentation
 from keras_transfer.layers.trim_padding import TrimPadding
 from keras_transfer.losses.coral_loss import CoralLoss
 from keras_transfer.losses.coral_loss import coral_loss
+from keras_transfer.losses.consistency_loss import consistency_loss
 from keras_transfer.losses.mmd_loss import MMDLoss
 from keras_transfer.losses.mmd_loss import mmd_loss
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
@@ -62,6 +65,7 @@ from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.models.build_token_classifier import build_token_classifier
 from keras_transfer.models.proto_net import ProtoNet
 from keras_transfer.models.build_zero_shot_classifier import build_zero_shot_classifier
+from keras_transfer.models.consistency_model import ConsistencyModel
 from keras_transfer.models.extract_classifier import extract_classifier
 from keras_transfer.models.masked_language_model import MaskedLanguageModel
 from keras_transfer.models.init_head_from_class_descriptions import init_head_from_class_descriptions

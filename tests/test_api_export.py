@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
-    "AttentionWeightedAverage", "ClassificationHead", "CoralLoss", "DiscriminativeLR",
+    "AttentionWeightedAverage", "ClassificationHead", "ConsistencyModel", "CoralLoss",
+    "DiscriminativeLR",
     "DiscriminativeOptimizer", "GradientReversal", "GradientReversalScheduler", "HubBackbone",
     "L2SP", "MMDLoss",
     "LRFinder", "MaskedLanguageModel", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead",

@@ -176,6 +176,46 @@ class RenderMarkdownTest(TestCase):
         self.assertLess(text.index("## Language-model"), text.index("## Speed"))
         self.assertNotIn("## Language-model", self.run_all.render_markdown(RUN))
 
+    def test_shift_tables(self):
+        run = copy.deepcopy(RUN)
+        methods = {name: method(name + " what", stat(accuracy, 0.01), stat(f1), stat(12.34))
+                   for name, accuracy, f1 in (("source_only", 0.6, 0.55), ("dann", 0.7, 0.66),
+                                              ("consistency", 0.55, 0.5),
+                                              ("target_oracle", 0.9, 0.88))}
+        shift = {"name": "mnist_to_digits", "modality": "image", "source": "mnist_5k",
+                 "target": "digits", "features": "CNN from scratch",
+                 "source_examples": 4000, "target_examples": 1198, "test_examples": 599,
+                 "test_majority_share": 0.1043, "settings": {"epochs": 10},
+                 "methods": methods, "gap_closed": {"dann": 0.3333, "consistency": -0.1667}}
+        text_shift = dict(shift, name="movies_to_tweets", source="vader_movies",
+                          target="vader_tweets", gap_closed={"dann": None})
+        run["scripts"]["domain_shift"] = {"seconds": 5400.0, "returncode": 0, "result": {
+            "benchmark": "domain_shift", "seeds": [0, 1, 2],
+            "text_embedding": {"backbone": "minilm_l6", "texts": 13121, "seconds": 512.4},
+            "shifts": [shift, text_shift]}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("## Domain shift", text)
+        self.assertIn("`make bench-shift`", text)
+        self.assertIn("frozen `minilm_l6` embeddings of 13121 texts, computed once in 512 s",
+                      text)
+        self.assertIn("### MNIST → scikit-learn digits (image)", text)
+        self.assertIn("`mnist_5k` (4000 labelled) → `digits` (1198 unlabelled, 599 test; "
+                      "majority share 0.104); CNN from scratch; 10 epochs.", text)
+        self.assertIn("| dann | dann what | 0.700 ± 0.010 | 0.660 ± 0.000 | +33% | 12.3 |",
+                      text)
+        self.assertIn("| consistency | consistency what | 0.550 ± 0.010 | 0.500 ± 0.000 | "
+                      "-17% | 12.3 |", text)
+        # Baseline and oracle rows have no gap; nor does a shift whose oracle lost.
+        self.assertIn("| source_only | source_only what | 0.600 ± 0.010 | 0.550 ± 0.000 | – |",
+                      text)
+        self.assertIn("### Movie reviews → tweets (text, VADER)", text)
+        tweets = text[text.index("### Movie reviews → tweets"):]
+        self.assertIn("| dann | dann what | 0.700 ± 0.010 | 0.660 ± 0.000 | – |", tweets)
+        self.assertLess(text.index("## Domain shift"), text.index("## Speed"))
+        self.assertNotIn("## Domain shift", self.run_all.render_markdown(RUN))
+        self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift",))
+        self.assertIn("domain_shift", self.run_all.SCRIPTS)
+
     def test_sample_efficiency_table(self):
         text = self.run_all.render_markdown(RUN)
         self.assertIn("| method | 5 (10) | all (4000) |", text)

@@ -239,3 +239,19 @@ def test_multi_task(tmp_path):
     assert number(stdout, "served - predict max diff:") < 1e-4
     assert "'ink', 'item_class_index'" in stdout
     assert (tmp_path / "fashion" / "1" / "saved_model.pb").exists()
+
+
+def test_domain_adaptation_dann(tmp_path):
+    stdout = run_example("domain_adaptation_dann.py", cwd=tmp_path)
+
+    assert "source: 128 labelled MNIST images; target: 128 unlabelled digits" in stdout
+    assert "one batch: 64 rows, 32 labelled, domains [0.0, 1.0]" in stdout
+    assert_accuracy(stdout, "source-only MNIST test accuracy:", 64)
+    # One epoch on 128 images is near chance: only that each is a count of
+    # the 64 target test digits is checked, not which method wins.
+    for method in ("source-only", "dann", "mmd", "coral", "consistency"):
+        assert_accuracy(stdout, f"{method} target accuracy:", 64)
+    # 4 steps: the last one runs at dann_coefficient(3 / 4) = 0.9989.
+    assert number(stdout, "final gradient reversal coefficient:") == 0.9989
+    assert 0.0 <= number(stdout, "final DANN domain accuracy:") <= 1.0
+    assert 0.0 <= number(stdout, "final consistency pseudo-label rate:") <= 1.0
