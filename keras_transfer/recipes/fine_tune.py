@@ -149,15 +149,17 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     fraction = defaults.HOLDOUT_FRACTION if holdout is True else (
         None if holdout is False else holdout)
     check_number(fraction, "holdout", 0, 1, max_open=True, allow_none=True)
-    if plan == "full":
+    def full(info):
         history = _recipe(model, train_data, epochs, head_epochs, learning_rate, decay,
                           schedule, optimizer, loss, metrics, validation_data,
                           steps_per_epoch, train_batchnorm, gradual_unfreezing, callbacks,
                           verbose, alpha, groups)
-        history.plan = {"plan": "full", "reason": "plan='full' chosen by the caller",
-                        "holdout": 0, "l2_sp": alpha}
+        history.plan = {**info, "plan": "full", "holdout": 0, "l2_sp": alpha}
         say(f"Plan: full ({history.plan['reason']})", verbose)
         return history
+
+    if plan == "full":
+        return full({"reason": "plan='full' chosen by the caller"})
     if not isinstance(train_data, tf.data.Dataset):
         raise ValueError(f"plan={plan!r} needs `train_data` as a `tf.data.Dataset` of "
                          "(inputs, labels) batches (its labels are counted and its features "
@@ -167,6 +169,9 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     counts = np.bincount(labels)
     counts = counts[counts > 0]
     chosen = choose_plan(int(counts.min()), plan)
+    if chosen["plan"] == "full":  # "auto" with many labels: no probe, no holdout
+        return full({"reason": chosen["reason"],
+                     "examples_per_class": chosen["examples_per_class"]})
     batch_size = int(tf.nest.flatten(next(iter(train_data)))[0].shape[0])
     train_index, held_index = _stratified_split(labels, fraction or 0.0)
     if len(held_index):  # few labels: small enough to hold in memory
