@@ -31,3 +31,16 @@ def test_convert_writes_hub_savedmodels_that_match_keras(converted, detector):
                                detector(images, training=False).numpy(), atol=1e-5)
     with pytest.raises(FileExistsError, match="already holds"):
         convert(export_dir)
+
+
+def test_registry_detection_data_is_the_providers():
+    from keras_transfer.backbones.providers.tiny_face_detector import config
+
+    detection = get_backbone("tiny_face_detector")["detection"]
+
+    assert [tuple(a) for a in detection["anchors"]] == list(config.ANCHORS)
+    assert tuple(detection["class_names"]) == config.CLASS_NAMES
+    assert (detection["input_size"], detection["score_threshold"],
+            detection["iou_threshold"]) == (config.IMAGE_SIZE, config.SCORE_THRESHOLD,
+                                            config.IOU_THRESHOLD)
+    assert detection["variant"] in convert.__globals__["VARIANTS"]
