@@ -1,8 +1,7 @@
-"""Tests for keras_transfer/utils/safe_xml.py and bounded_read.py."""
+"""Tests for keras_transfer/utils/safe_xml.py."""
 
 import pytest
 
-from keras_transfer.utils.bounded_read import read_bounded
 from keras_transfer.utils.safe_xml import parse_xml
 
 
@@ -22,11 +21,3 @@ def test_parses_plain_xml_into_an_element_tree():
 def test_refuses_dtds_entities_and_broken_xml(data, message):
     with pytest.raises(ValueError, match=message):
         parse_xml(data, "test.xml")
-
-
-def test_read_bounded(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(b"12345")
-    assert read_bounded(path, 5) == b"12345"
-    with pytest.raises(ValueError, match="has 5 bytes, more than the 4 allowed"):
-        read_bounded(path, 4, "test file")

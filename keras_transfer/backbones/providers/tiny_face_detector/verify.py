@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 
 from keras_transfer.backbones.providers.tiny_face_detector.config import (
