@@ -14,6 +14,7 @@ if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "keras-transfer":
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_transfer import data
+from keras_transfer import detection
 from keras_transfer import distribute
 from keras_transfer import language_models
 from keras_transfer.api_export import custom_objects
@@ -32,6 +33,7 @@ from keras_transfer.distribute.strategy import get_strategy
 from keras_transfer.evaluation.compression_report import compression_report
 from keras_transfer.evaluation.cross_validate import cross_validate
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
+from keras_transfer.evaluation.evaluate_detections import evaluate_detections
 from keras_transfer.evaluation.evaluate_entities import evaluate_entities
 from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate

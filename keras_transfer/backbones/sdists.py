@@ -59,6 +59,14 @@ SDIST_SHA256 = {
     # Gilbert, 2014), keras_transfer.data.datasets.vader_sentiment.
     "vadersentiment==3.3.2":
         "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
+    # GPL-3.0 code, example annotations; three Pascal VOC box files
+    # (examples/bbox_detection/data_dataset_voc/) are the known answers of the
+    # box readers' tests. It declares Requires-Python >= 3.12 and a hatchling
+    # build, so on older Pythons `pip download` cannot prepare it: download
+    # the .tar.gz from https://pypi.org/simple/labelme/ and pass it as
+    # `archive`.
+    "labelme==7.9.1":
+        "d8cc51cde4dc8160284ed7f65ea417c9887ac7b0c4bf49ee1d7de974d0068a62",
 }
 
 

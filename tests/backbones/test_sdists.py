@@ -188,8 +188,11 @@ def test_not_a_tar_gz_says_so(tmp_path):
 
 def test_the_pins_are_the_checked_ones():
     # sha256 of textgenrnn-2.0.0.tar.gz and vaderSentiment-3.3.2.tar.gz from
-    # PyPI, as downloaded by pip.
+    # PyPI, as downloaded by pip; labelme-7.9.1.tar.gz as PyPI's simple index
+    # lists it (the #sha256= of its link), checked on the downloaded file.
     assert sdists.SDIST_SHA256 == {
+        "labelme==7.9.1":
+            "d8cc51cde4dc8160284ed7f65ea417c9887ac7b0c4bf49ee1d7de974d0068a62",
         "textgenrnn==2.0.0":
             "c2b6f1c201c76d5a6021079e95a8db499bbe15d9f3448d33cb51c0cd496c86f8",
         "vadersentiment==3.3.2":
