@@ -264,7 +264,8 @@ class WhisperEncoderBlock(keras.layers.Layer):
         scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))
         scores = scores / math.sqrt(hidden // self.num_heads)
         context = ops.matmul(ops.softmax(scores, axis=-1), v)
-        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)), (batch, length, hidden))
+        context = ops.reshape(ops.transpose(context, (0, 2, 1, 3)),
+                              (batch, length, hidden))
         x = inputs + self.attention_output(context)
         return x + self.mlp_out(self.mlp_in(self.mlp_norm(x)))
 

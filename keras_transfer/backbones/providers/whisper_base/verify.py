@@ -99,10 +99,12 @@ def reference_forward(tensors, log_mel, architecture=None):
         context = (probs @ v).transpose(1, 0, 2).reshape(length, hidden)
         x = x + context @ w[p + "self_attention/linear_1/weight"].T + \
             w[p + "self_attention/linear_1/bias"]
-        h = _layer_norm(x, w[p + "ffn/layer_norm/gamma"], w[p + "ffn/layer_norm/beta"], eps)
+        h = _layer_norm(x, w[p + "ffn/layer_norm/gamma"],
+                        w[p + "ffn/layer_norm/beta"], eps)
         h = _gelu(h @ w[p + "ffn/linear_0/weight"].T + w[p + "ffn/linear_0/bias"])
         x = x + h @ w[p + "ffn/linear_1/weight"].T + w[p + "ffn/linear_1/bias"]
-    return _layer_norm(x, w["encoder/layer_norm/gamma"], w["encoder/layer_norm/beta"], eps)
+    return _layer_norm(x, w["encoder/layer_norm/gamma"],
+                       w["encoder/layer_norm/beta"], eps)
 
 
 def synthetic_signal(seconds=2.0):
@@ -146,7 +148,8 @@ def verify(export_dir, audio=None, model_path=None):
     sinusoid_error = float(np.abs(table - sinusoids(*table.shape)).max())
     if sinusoid_error > SINUSOID_ATOL:
         raise RuntimeError(
-            f"The encoder positions differ from Whisper's sinusoids by {sinusoid_error}.")
+            "The encoder positions differ from Whisper's sinusoids by "
+            f"{sinusoid_error}.")
     hidden = ARCHITECTURE["hidden_dim"]
     for i in range(ARCHITECTURE["num_layers"]):
         bias = tensors[f"encoder/layer_{i}/self_attention/linear_0/bias"]

@@ -51,7 +51,8 @@ def decoder_weights(variables):
 def cross_keys_values(w, audio_features, num_layers=6):
     """Per layer, the cross-attention (keys, values) of one encoder output."""
     memory = np.asarray(audio_features, np.float32)
-    return [np.split(_linear(w, f"decoder/layer_{i}/attention/linear_1", memory), 2, axis=1)
+    return [np.split(_linear(w, f"decoder/layer_{i}/attention/linear_1", memory),
+                     2, axis=1)
             for i in range(num_layers)]
 
 

@@ -8,7 +8,8 @@ in whisper_base/verify.py.
 import numpy as np
 import pytest
 
-from keras_transfer.backbones.providers.whisper_base.model import build_encoder, weight_map
+from keras_transfer.backbones.providers.whisper_base.model import (
+    build_encoder, weight_map)
 from keras_transfer.backbones.providers.whisper_base.verify import (
     reference_forward, reference_log_mel)
 from keras_transfer.backbones.providers.whisper_base.weights import encoder_tensors
@@ -18,7 +19,8 @@ from tests.backbones.providers.whisper_base.tiny import TINY, tiny_tensors
 def _audio(samples, seed):
     rng = np.random.default_rng(seed)
     t = np.arange(samples) / 16000
-    return (0.3 * np.sin(2 * np.pi * 220 * t) + rng.normal(0, 0.05, samples)).astype("float32")
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t)
+    return (tone + rng.normal(0, 0.05, samples)).astype("float32")
 
 
 @pytest.mark.parametrize("samples", [8000, 7840])  # even and odd mel frame counts
@@ -29,9 +31,12 @@ def test_tiny_encoder_equals_numpy_reference(samples):
     got = encoder(audio)
     for i in range(2):
         want = reference_forward(tensors, reference_log_mel(audio[i]), TINY)
-        assert got["sequence_output"].shape[1] == want.shape[0] == -(-(samples // 160) // 2)
-        np.testing.assert_allclose(np.asarray(got["sequence_output"][i]), want, atol=1e-4)
-        np.testing.assert_allclose(np.asarray(got["default"][i]), want.mean(0), atol=1e-4)
+        steps = -(-(samples // 160) // 2)
+        assert got["sequence_output"].shape[1] == want.shape[0] == steps
+        sequence = np.asarray(got["sequence_output"][i])
+        np.testing.assert_allclose(sequence, want, atol=1e-4)
+        pooled = np.asarray(got["default"][i])
+        np.testing.assert_allclose(pooled, want.mean(0), atol=1e-4)
 
 
 def test_a_wrong_mapping_would_be_caught():

@@ -27,7 +27,8 @@ def variables():
 
 
 def _encode(encoder, audio):
-    return encoder(tf.constant(audio[None]), training=False)["sequence_output"].numpy()[0]
+    outputs = encoder(tf.constant(audio[None]), training=False)
+    return outputs["sequence_output"].numpy()[0]
 
 
 def test_verify_matches_the_numpy_reference(export_dir):

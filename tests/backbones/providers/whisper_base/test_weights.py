@@ -5,7 +5,8 @@ import pytest
 
 from keras_transfer.backbones.providers.whisper_base.weights import (
     encoder_tensors, read_model)
-from tests.backbones.providers.whisper_base.tiny import TINY, tiny_tensors, write_model_bin
+from tests.backbones.providers.whisper_base.tiny import (
+    TINY, tiny_tensors, write_model_bin)
 
 
 def test_read_model_round_trips_a_tiny_file(tmp_path):
@@ -27,7 +28,8 @@ def test_read_model_refuses_another_spec(tmp_path):
 
 def test_encoder_tensors_checks_names_shapes_and_heads():
     tensors = tiny_tensors()
-    with pytest.raises(ValueError, match="lacks the variable 'encoder/layer_norm/beta'"):
+    with pytest.raises(ValueError,
+                       match="lacks the variable 'encoder/layer_norm/beta'"):
         encoder_tensors({k: v for k, v in tensors.items()
                          if k != "encoder/layer_norm/beta"}, TINY)
     with pytest.raises(ValueError, match=r"has shape \(3,\), expected \(16,\)"):

@@ -51,7 +51,8 @@ def write_model_bin(path, tensors, spec="WhisperSpec"):
         return struct.pack("<H", len(raw)) + raw
 
     with open(path, "wb") as f:
-        f.write(struct.pack("<I", 6) + string(spec) + struct.pack("<II", 3, len(tensors) + 1))
+        f.write(struct.pack("<I", 6) + string(spec)
+                + struct.pack("<II", 3, len(tensors) + 1))
         items = list(tensors.items()) + [
             ("encoder/num_heads", np.array(TINY["num_heads"], "<i2"))]
         for name, value in items:
