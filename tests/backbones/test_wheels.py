@@ -48,7 +48,8 @@ def test_every_registry_requirement_is_pinned():
 
     providers = {name: entry for name, entry in BACKBONES.items() if entry["provider"]}
     assert sorted(providers) == ["efficientnet_lite0", "minilm_l6", "mpnet_base",
-                                 "speech_embedding", "tiny_face_detector", "vgg16_hed"]
+                                 "speech_embedding", "tiny_face_detector", "vgg16_hed",
+                                 "whisper_base"]
     for name, entry in providers.items():
         provider = importlib.import_module(entry["provider"])
         # The package interface conversion.py calls, and the pin it converts from.
