@@ -128,7 +128,7 @@ def test_every_provider_is_a_package_of_small_single_concern_files():
     packages = _provider_packages()
     assert [p.name for p in packages] == [
         "efficientnet_lite0", "minilm", "mpnet", "speech_embedding",
-        "tiny_face_detector", "vgg16_hed"]
+        "tiny_face_detector", "vgg16_hed", "whisper_base"]
     modules = sorted(p.name for p in PROVIDERS.glob("*.py"))
     assert modules == ["__init__.py", "skeleton.py"]
     for package in packages:
