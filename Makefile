@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_TRANSFER_HOME ?= $(CURDIR)/.cache/keras_transfer
 
-.PHONY: venv test test-large demo bench bench-speed bench-quick docs clean
+.PHONY: venv test test-large demo bench bench-language bench-shift bench-speed bench-quick docs clean
 
 $(STAMP): pyproject.toml requirements/weights.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py --only quality
+
+bench-language: $(STAMP)
+	$(PY) benchmarks/run_all.py --only language
+
+bench-shift: $(STAMP)
+	$(PY) benchmarks/run_all.py --only shift
 
 bench-speed: $(STAMP)
 	$(PY) benchmarks/run_all.py --only speed

@@ -10,8 +10,11 @@ seeds), sample efficiency, speed ratios, machine, versions and seeds.
     python benchmarks/run_all.py [--quick] [--only text_quality,hub_overhead]
         [--seeds N] [--precision mixed_bfloat16] [--docs-only]
 
-`make bench` runs the full benchmarks (about an hour on 2 CPU cores), `make
-bench-quick` the quick ones (`--quick` is passed to every script: tiny
+`make bench` runs the quality group at full size (about 80 minutes on 2 CPU
+cores), `make bench-language` the language-model and tagging group (issue
+#14), `make bench-shift` the domain-adaptation benchmark (issue #15),
+`make bench-speed` the speed ratios, `make bench-quick` every script in
+quick mode (`--quick` is passed to every script: tiny
 samples, one seed; they check the machinery, their numbers mean little).
 `--docs-only` rewrites the docs from `latest.json` without running anything.
 """
@@ -28,16 +31,25 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
-           "commands_quality", "few_shot", "hub_overhead", "precision_speed", "bf16_profile", "feature_cache")
+           "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
+           "domain_shift", "hub_overhead", "precision_speed", "bf16_profile",
+           "feature_cache")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
-# `make bench`: the quality tables (issue #13's label budgets); `make bench-speed`:
-# the speed ratios. Each run keeps the other scripts' latest results.
+LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
+SHIFT = ("domain_shift",)
+# `make bench`: the quality tables (issue #13's label budgets); `make bench-language`:
+# language-model transfer and tagging (issue #14); `make bench-shift`: domain
+# adaptation (issue #15); `make bench-speed`: the speed ratios. Each run keeps the
+# other scripts' latest results.
 GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_shot",),
+          "language": LANGUAGE,
+          "shift": SHIFT,
           "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache")}
 # Scripts that are another script with fixed arguments.
 ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
-PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",), "precision": ("text_quality",)}
+PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",) + LANGUAGE + SHIFT,
+                "precision": ("text_quality",)}
 # Rows of the sample-efficiency tables that are baselines (the rest are
 # keras_transfer methods); `fine_tune` is the library's default path.
 BASELINES = ("tfidf_logreg", "pixels_logreg", "logmel_logreg", "frozen_logreg")
@@ -322,6 +334,143 @@ def few_shot_section(result):
     return lines + ["Seconds: " + "; ".join(seconds) + ".", ""]
 
 
+def _mean_std(values, spec=".3f"):
+    """`mean ± std` (population std) of a list; just the value for one."""
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:{spec}}"
+    std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return f"{mean:{spec}} ± {std:{spec}}"
+
+
+def ner_section(result):
+    task = result["task"]
+    seeds = result.get("seeds") or [0]
+    settings = task["settings"]
+    lines = [f"### Named entities, WNUT-16 tweets (`ner_quality.py`, {task['backbone']})", "",
+             f"{task['train']['tweets']} train tweets ({task['train']['entities']} entities) "
+             f"/ {task['test']['tweets']} test tweets ({task['test']['entities']} "
+             f"entities), {task['num_tags']} tags; {task['metric']}; fine-tuning "
+             f"{settings['epochs']} epochs, batch {settings['batch_size']}; seeds "
+             f"{', '.join(str(s) for s in seeds)}. Published WNUT-16 systems: see "
+             "docs/ner.md.", "",
+             "| method | what | entity F1 | precision | recall | train s |",
+             "|---|---|---|---|---|---|"]
+    with_std = len(seeds) > 1
+    for name, info in task["methods"].items():
+        lines.append(f"| {name} | {info.get('description', '')} | "
+                     f"{_ms(info['f1'], with_std)} | {_ms(info['precision'], with_std)} | "
+                     f"{_ms(info['recall'], with_std)} | {_seconds(info['seconds'])} |")
+    return lines + [""]
+
+
+def mlm_section(result):
+    adaptation = result["adaptation"]
+    seconds = adaptation["seconds"]
+    per_epoch = 1000 * seconds / (adaptation["num_texts"] * max(1, adaptation["epochs"]))
+    losses = ", ".join(f"{v:.3f}" for v in adaptation["loss"])
+    accuracy = ", ".join(f"{v:.3f}" for v in adaptation["masked_token_accuracy"])
+    lines = ["### Masked-LM domain adaptation, Rotten Tomatoes (`mlm_adaptation.py`, "
+             "MiniLM-L6)", "",
+             f"`keras_transfer.adapt_language_model` on {adaptation['num_texts']} unlabelled "
+             f"texts (no test snippet), {adaptation['epochs']} epoch(s), batch "
+             f"{adaptation['batch_size']}, learning rate {adaptation['learning_rate']:g}: "
+             f"{seconds:.0f} s ({per_epoch:.1f} s per 1,000 texts per epoch); MLM loss per "
+             f"epoch {losses}; masked-token accuracy {accuracy}. Then each encoder on the "
+             f"same K-shot subsets, {result['num_test']} test snippets.", "",
+             "| labels per class | method | original | adapted | gain (adapted − original) "
+             "| seeds |", "|---|---|---|---|---|---|"]
+    for k, methods in result["summary"].items():
+        for method, entry in methods.items():
+            cells = [f"{entry[name]['accuracy_mean']:.3f} ± {entry[name]['accuracy_std']:.3f}"
+                     for name in ("original", "adapted")]
+            lines.append(f"| {k} | {method} | {cells[0]} | {cells[1]} | "
+                         f"{entry['gain_mean']:+.3f} ± {entry['gain_std']:.3f} | "
+                         f"{entry['seeds']} |")
+    return lines + [""]
+
+
+def ulmfit_section(result, with_std):
+    stages = result["lm_stage"]
+    settings = result["settings"]
+    lines = ["### ULMFiT's stages, textgenrnn character LM on Rotten Tomatoes "
+             "(`ulmfit_quality.py`)", "",
+             f"{settings['train']} train / {settings['test']} test reviews, the last "
+             f"{settings['max_length']} characters; {result['language_model']}. LM stage "
+             f"(one epoch over {stages[0]['texts']} unlabelled texts, "
+             f"{stages[0]['characters']} characters): "
+             f"{_mean_std([s['seconds'] for s in stages], '.0f')} s, "
+             f"{_mean_std([s['seconds_per_1000_texts'] for s in stages], '.0f')} s per 1,000 "
+             "texts; held-out LM loss "
+             f"{_mean_std([s['held_out_loss_before'] for s in stages])} → "
+             f"{_mean_std([s['held_out_loss_after'] for s in stages])} nats per character.",
+             ""]
+    lines += [f"- `{name}`: {text}" for name, text in result["descriptions"].items()]
+    return lines + [""] + curve_table(result["curve"], with_std)
+
+
+def language_section(scripts):
+    def result(name):
+        return (scripts.get(name) or {}).get("result")
+
+    lines = []
+    if result("ner_quality"):
+        lines += ner_section(result("ner_quality"))
+    if result("mlm_adaptation"):
+        lines += mlm_section(result("mlm_adaptation"))
+    if result("ulmfit_quality"):
+        ulmfit = result("ulmfit_quality")
+        lines += ulmfit_section(ulmfit, len(ulmfit.get("seeds") or [0]) > 1)
+    if not lines:
+        return []
+    return ["## Language-model transfer and tagging", "",
+            "`make bench-language` (issue #14; see each script's docstring for what "
+            "it costs).", ""] + lines
+
+
+SHIFT_TITLES = {"mnist_to_digits": "MNIST → scikit-learn digits (image)",
+                "movies_to_amazon": "Movie reviews → Amazon reviews (text, VADER)",
+                "movies_to_tweets": "Movie reviews → tweets (text, VADER)"}
+
+
+def shift_section(scripts):
+    """Domain adaptation (`domain_shift.py`): target accuracy per method and
+    the share of the source-only → oracle gap each closes."""
+    result = (scripts.get("domain_shift") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    lines = ["## Domain shift", "",
+             "`make bench-shift` (issue #15; `benchmarks/domain_shift.py`'s docstring lists "
+             "the settings and what it costs). Labelled source, unlabelled target train "
+             "inputs, scored on the target test split; `gap closed` = (method − "
+             "source_only) / (target_oracle − source_only) of the mean accuracies.", ""]
+    embedding = result.get("text_embedding")
+    if embedding:
+        lines += [f"Text features: frozen `{embedding['backbone']}` embeddings of "
+                  f"{embedding['texts']} texts, computed once in "
+                  f"{embedding['seconds']:.0f} s (not in `train s`).", ""]
+    for shift in result["shifts"]:
+        title = SHIFT_TITLES.get(shift["name"], shift["name"])
+        lines += [f"### {title}", "",
+                  f"`{shift['source']}` ({shift['source_examples']} labelled) → "
+                  f"`{shift['target']}` ({shift['target_examples']} unlabelled, "
+                  f"{shift['test_examples']} test; majority share "
+                  f"{shift['test_majority_share']:.3f}); {shift['features']}; "
+                  f"{shift['settings']['epochs']} epochs.", "",
+                  "| method | what | target accuracy | macro F1 | gap closed | train s |",
+                  "|---|---|---|---|---|---|"]
+        for name, info in shift["methods"].items():
+            gap = shift["gap_closed"].get(name)
+            gap = "–" if gap is None else f"{gap:+.0%}"
+            lines.append(f"| {name} | {info.get('description', '')} | "
+                         f"{_ms(info['accuracy'], with_std)} | "
+                         f"{_ms(info['macro_f1'], with_std)} | {gap} | "
+                         f"{_seconds(info['seconds'])} |")
+        lines.append("")
+    return lines
+
+
 def quality_section(name, result, with_std):
     lines = []
     for task in result["tasks"]:
@@ -459,11 +608,15 @@ def render_markdown(run):
         lines += text_few_labels_section(scripts["text_few_labels"]["result"])
     if (scripts.get("few_shot") or {}).get("result"):
         lines += few_shot_section(scripts["few_shot"]["result"])
+    lines += language_section(scripts)
+    lines += shift_section(scripts)
     lines += ["## Speed", ""]
     lines += speed_section(scripts)
     lines += ["## Scripts", "", "Each script's command, when it ran (UTC) and its wall "
-              "time: `make bench` runs the quality scripts, `make bench-speed` the "
-              "speed ones; each keeps the other group's latest results.", "",
+              "time: `make bench` runs the quality scripts, `make bench-language` the "
+              "language ones, `make bench-shift` the domain-shift one, `make bench-speed` "
+              "the speed ones; each keeps the other "
+              "groups' latest results.", "",
               "| script | command | ran | wall s | status |", "|---|---|---|---|---|"]
     for name, entry in scripts.items():
         status = "ok"

@@ -31,7 +31,7 @@ the seconds per 1,000 unlabelled texts and the held-out LM loss (nats per
 character, on `--lm-held-out` unlabelled texts not used for training)
 before and after.
 
-Full mode: 2000 train / 1000 test, 2000 unlabelled texts, 200 held out,
+Full mode: 2000 train / 1000 test, 1000 unlabelled texts, 200 held out,
 256 characters, 3 total epochs (1 head + 2), labels per class 100 and all,
 1 seed. Quick mode: 240 / 200, 40 unlabelled texts, 20 held out,
 128 characters, 2 epochs (1 + 1), 100 and all: checks the machinery only.
@@ -212,7 +212,7 @@ def main():
         {"seeds": 1, "epochs": 2, "min_steps": 4, "labels_per_class": [100, "all"],
          "train": 240, "test": 200, "lm_texts": 40, "lm_held_out": 20, "max_length": 128},
         {"seeds": 1, "epochs": 3, "min_steps": 30, "labels_per_class": [100, "all"],
-         "train": 2000, "test": 1000, "lm_texts": 2000, "lm_held_out": 200,
+         "train": 2000, "test": 1000, "lm_texts": 1000, "lm_held_out": 200,
          "max_length": 256})
     harness.setup_logging()
     harness.quiet_warnings()

@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
-    "AttentionWeightedAverage", "ClassificationHead", "DiscriminativeLR", "DiscriminativeOptimizer", "HubBackbone", "L2SP",
+    "AttentionWeightedAverage", "ClassificationHead", "ConsistencyModel", "CoralLoss",
+    "DiscriminativeLR",
+    "DiscriminativeOptimizer", "GradientReversal", "GradientReversalScheduler", "HubBackbone",
+    "L2SP", "MMDLoss",
     "LRFinder", "MaskedLanguageModel", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead",
     "ProtoNet",
     "ScaledSchedule",
@@ -228,6 +231,10 @@ def test_every_registered_object_deserializes(name):
         "ProgressiveUnfreezing": lambda: cls(every=2, verbose=0),
         "OneCycle": lambda: cls(1e-2, 100),
         "SlantedTriangular": lambda: cls(1e-2, 100),
+        "GradientReversal": lambda: cls(coefficient=0.5),
+        "GradientReversalScheduler": lambda: cls(total_steps=100, max_coefficient=0.1),
+        "MMDLoss": lambda: cls(kernel_multipliers=[0.5, 1.0]),
+        "CoralLoss": lambda: cls(),
     }
     if cls.__name__ not in samples:
         return  # layers/optimizers/schedules with required handles are covered elsewhere

@@ -35,5 +35,5 @@ def test_api_reference_has_a_data_section():
     section = text[text.index("## `keras_transfer.data`\n"):]
     for name in ("from_arrays", "from_directory", "load_dataset", "ArraySplit", "DATASETS"):
         assert f"### `keras_transfer.data.{name}`" in section, name
-    assert "`dict` constant with keys `fashion_mnist`" in section
+    assert "`dict` constant with keys `digits`, `fashion_mnist`" in section
     assert "## `keras_transfer.custom_objects`" in text

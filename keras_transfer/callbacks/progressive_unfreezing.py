@@ -10,6 +10,7 @@ from keras_transfer.optimizers.optimizer_setup import (
     ensure_optimizer_covers, restore_training_state)
 from keras_transfer.utils.argument_validation import check_int, check_one_of
 from keras_transfer.utils.messages import say
+from keras_transfer.utils.walk_layers import walk_layers
 
 _UNITS = ("epoch", "step")
 
@@ -145,7 +146,7 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
             ensure_optimizer_covers(model, model.trainable_variables)
         self._hub_modes = {}
         if not self.train_batchnorm:
-            for layer in _all_layers(model):
+            for layer in walk_layers(model):
                 if (hasattr(layer, "inference_mode") and hasattr(layer, "layer_groups")
                         and _has_batchnorm_statistics(layer)):
                     self._hub_modes[id(layer)] = (layer, layer.inference_mode)
@@ -203,13 +204,6 @@ class ProgressiveUnfreezing(keras.callbacks.Callback):
     def from_config(cls, config):
         return cls(**config)
 
-
-def _all_layers(model):
-    found = []
-    for layer in getattr(model, "layers", []):
-        found.append(layer)
-        found.extend(_all_layers(layer))
-    return found
 
 
 def _has_batchnorm_statistics(layer):

@@ -34,14 +34,14 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
         if entry.get("task", "classification") != "classification":
             raise UsageError(
                 f"--data {source!r} is a {entry['task']} dataset (one tag per word); "
-                "the command line trains classifiers only. Load it in Python with "
-                f"keras_transfer.data.load_dataset({source!r}) (docs/ner.md)")
+                "`fit` trains and evaluates taggers on it, this command takes "
+                "classification data only (docs/ner.md)")
         modality = _check_modality(modality, entry["modality"], source)
         sizes = {}
         if source != "spoken_words":
             sizes = {"train": {"num_examples": num_train}, "test": {"num_examples": num_test}}
-        train = _load_split(data, source, "train", seed, sizes, "--num-train")
-        test = _load_split(data, source, "test", seed, sizes, "--num-test")
+        train = load_split(data, source, "train", seed, sizes, "--num-train")
+        test = load_split(data, source, "test", seed, sizes, "--num-test")
         extra = _modality_options(modality, image_size, sample_rate, clip_seconds)
         if modality == "audio":
             extra["input_sample_rate"] = entry.get("sample_rate", sample_rate)
@@ -76,7 +76,7 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
         "a tfds:NAME, or an existing folder")
 
 
-def _load_split(data, source, split, seed, sizes, flag):
+def load_split(data, source, split, seed, sizes, flag):
     """Loads one split; errors about its size name the command-line flag."""
     try:
         return data.load_dataset(source, split, seed=seed, **sizes.get(split, {}))
@@ -97,16 +97,28 @@ def dataset_modality(source):
 
 
 def check_backbone(backbone, modality=None):
-    """Fails fast on `--backbone`, before any data is loaded.
+    """Fails fast on `--backbone`, before any data is loaded; returns the
+    backbone to build with.
 
     A registry name must be registered (and of the data's modality when it is
-    known); a local path must exist. URLs are resolved later (with the
-    offline-cache message of `HubBackbone`).
+    known); a local path must exist. A folder written by `lm-adapt` is
+    registered (`register_adapted_backbone`) and its registry name returned.
+    URLs are resolved later (with the offline-cache message of `HubBackbone`).
     """
     from keras_transfer.backbones import registry
+    from keras_transfer.backbones.register_adapted_backbone import (
+        is_adapted_folder, register_adapted_backbone)
 
     if "://" in backbone:
-        return
+        return backbone
+    if is_adapted_folder(backbone):
+        if modality is not None and modality != "text":
+            raise UsageError(f"--backbone {backbone} is an adapted text encoder, but the "
+                             f"data is {modality}")
+        try:
+            return register_adapted_backbone(backbone)
+        except ValueError as error:
+            raise UsageError(f"--backbone {backbone}: {error}") from None
     path = os.path.expanduser(backbone)
     name = backbone.partition("/")[0]
     if name in registry.BACKBONES and not os.path.exists(path):
@@ -116,11 +128,11 @@ def check_backbone(backbone, modality=None):
             article = "an" if actual[0] in "aeiou" else "a"
             raise UsageError(f"--backbone {backbone} is {article} {actual} backbone, but the "
                              f"data is {modality}: use one of {', '.join(same)}")
-        return
+        return backbone
     if os.sep in backbone or "/" in backbone or backbone.startswith((".", "~")):
         if not os.path.exists(path):
             raise UsageError(f"--backbone {backbone}: no such SavedModel folder")
-        return
+        return backbone
     raise UsageError(f"--backbone {backbone!r} is not a registered backbone "
                      f"({', '.join(sorted(registry.BACKBONES))}), a SavedModel folder or a URL")
 

@@ -21,6 +21,8 @@ Typical session:
 
 Every `fit` writes a run directory: model.keras, serving/<version>/ (TF Serving),
 metrics.json, config.json, evaluation.json and report.md with PNG figures.
+On a token-classification dataset (wnut16) `fit` trains a tagger instead and
+reports entity F1 (docs/ner.md).
 """
 
 # The demo shows the frozen baseline (the linear probe) and the fine-tuning
@@ -40,7 +42,7 @@ def _add_fit_arguments(parser, demo=False):
     defaults = DEMO_DEFAULTS if demo else {}
     parser.add_argument("--backbone", default=defaults.get("backbone"), required=not demo,
                         help="registry name (see `keras-transfer backbones`), SavedModel "
-                             "folder, or TF Hub / Kaggle URL")
+                             "folder, `lm-adapt` output folder, or TF Hub / Kaggle URL")
     parser.add_argument("--data", default=defaults.get("data"), required=not demo,
                         help="built-in dataset (see `keras-transfer datasets`), tfds:NAME, "
                              "or a folder with one subfolder per class")

@@ -4,7 +4,8 @@ data → model → plan by label budget (`--plan`, `keras_transfer.choose_plan`)
 `fine_tune`: linear probe on cached features (the frozen baseline), then, for
 `lp_ft`, progressive unfreezing with discriminative learning rates →
 evaluation → `.keras` + TF Serving export → report (with a "Strategy"
-section). Every artefact goes into one run directory.
+section). Every artefact goes into one run directory. Token-classification
+datasets take the tagging pipeline of `run_tag.py` instead.
 """
 
 import json
@@ -19,6 +20,8 @@ import tensorflow as tf
 
 from keras_transfer.cli.data_source import check_backbone, dataset_modality, load_source
 from keras_transfer.cli.errors import UsageError
+from keras_transfer.cli.run_dir import prepare_run_dir
+from keras_transfer.cli.run_tag import is_tagging_data, run_tag
 from keras_transfer.recipes import defaults as recipe
 from keras_transfer.utils.messages import say
 
@@ -43,12 +46,11 @@ def run_fit(config, verbose=1):
     from keras_transfer.recipes.fine_tune import fine_tune
 
     started = time.perf_counter()
-    check_backbone(config["backbone"], config.get("task") or dataset_modality(config["data"]))
-    run_dir = Path(config["output"])
-    if run_dir.exists() and any(run_dir.iterdir()) and not config.get("overwrite"):
-        raise UsageError(f"--output {run_dir} already holds a run; pick another folder "
-                         "or pass --overwrite")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    backbone = check_backbone(config["backbone"],
+                              config.get("task") or dataset_modality(config["data"]))
+    if is_tagging_data(config["data"]):
+        return run_tag(config, backbone, verbose), None, None
+    run_dir = prepare_run_dir(config)
     keras.utils.set_random_seed(config["seed"])
 
     source = load_source(config["data"], config.get("task"), config["batch_size"],
@@ -62,7 +64,7 @@ def run_fit(config, verbose=1):
     if source.modality == "image" and config.get("image_size"):
         kwargs["image_size"] = config["image_size"]
     say(f"Backbone: {config['backbone']} (first use converts the pretrained weights)", verbose)
-    model = build(config["backbone"], **kwargs)
+    model = build(backbone, **kwargs)
 
     metrics = {"backbone": config["backbone"], "data": config["data"],
                "classes": source.class_names}
@@ -124,7 +126,8 @@ def run_fit(config, verbose=1):
     (run_dir / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2))
     (run_dir / "config.json").write_text(json.dumps(_jsonable(config), indent=2))
     (run_dir / "evaluation.json").write_text(json.dumps(_jsonable(evaluation), indent=2))
-    report = _report(run_dir, history, evaluation, metrics, config, verbose)
+    report = _report(run_dir, history, evaluation, metrics, config, verbose,
+                     _worst_inputs(source, evaluation))
     metrics["report"] = str(report) if report else None
     return metrics, model, source
 
@@ -189,7 +192,28 @@ def _image_size(config, modality):
     raise UsageError("--image-size H W is needed to export a model on a backbone handle")
 
 
-def _report(run_dir, history, evaluation, metrics, config, verbose):
+def _worst_inputs(source, evaluation):
+    """The report's inputs of the worst predictions: images read back from the test
+    split (which is never shuffled, so indices match), audio file names when the
+    split has them; `None` for text (the evaluation holds it)."""
+    if source.modality == "audio":
+        return getattr(source.test, "file_paths", None)
+    if source.modality != "image":
+        return None
+    wanted = {w["index"] for w in evaluation.get("worst_predictions", [])}
+    found, start = {}, 0
+    for batch in source.test:
+        if not wanted or start > max(wanted):
+            break
+        images = batch[0]
+        size = int(images.shape[0])
+        for index in sorted(wanted & set(range(start, start + size))):
+            found[index] = images[index - start].numpy()
+        start += size
+    return found
+
+
+def _report(run_dir, history, evaluation, metrics, config, verbose, examples=None):
     try:
         from keras_transfer.report.write_report import write_report
     except ImportError as error:  # matplotlib missing
@@ -202,7 +226,7 @@ def _report(run_dir, history, evaluation, metrics, config, verbose):
                         stages=getattr(history, "stages", None),
                         group_learning_rates=getattr(history, "group_learning_rates", None),
                         title=f"{config['backbone']} on {config['data']}", extra=extra,
-                        plan=plan)
+                        plan=plan, examples=examples)
 
 
 def _jsonable(value):

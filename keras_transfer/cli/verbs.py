@@ -8,6 +8,7 @@ from pathlib import Path
 from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
+from keras_transfer.cli.run_tag import is_tagging_data
 from keras_transfer.recipes import defaults
 from keras_transfer.utils.messages import say
 
@@ -19,7 +20,10 @@ def _fit_config(args):
     if config["batch_size"] < 1:
         raise UsageError(f"--batch-size must be >= 1, got {config['batch_size']}")
     text = config.get("task") == "text" or config["data"] in ("rotten_tomatoes",)
-    if config["learning_rate"] is None:
+    if config["learning_rate"] is None and is_tagging_data(config["data"]):
+        config["learning_rate"] = (defaults.HEAD_LEARNING_RATE if config["unfreeze"] == "none"
+                                   else defaults.FINE_TUNING_LEARNING_RATE)
+    elif config["learning_rate"] is None:
         config["learning_rate"] = (defaults.TEXT_LEARNING_RATE if text
                                    else defaults.HEAD_LEARNING_RATE)
     elif config["learning_rate"] <= 0:
@@ -75,6 +79,16 @@ def _clear(path):
 
 
 def _summary(metrics):
+    if "entities" in metrics:  # a tagger (run_tag.py)
+        scores = metrics["entities"]
+        lines = ["", "Results",
+                 f"  test entities: F1 {scores['f1']:.4f}, precision {scores['precision']:.4f}, "
+                 f"recall {scores['recall']:.4f}"]
+        if metrics.get("serving_export"):
+            lines.append(f"  TF Serving export: {metrics['serving_export']}")
+        lines.append(f"  time: {metrics['seconds']:.0f} s")
+        print("\n".join(lines))
+        return
     baseline = metrics.get("baseline", {}).get("accuracy")
     tuned = metrics.get("fine_tuned", {}).get("accuracy")
     lines = ["", "Results"]
@@ -209,12 +223,12 @@ def lr_find(args, verbose):
     if args.num_steps < 10:
         raise UsageError(f"--num-steps must be >= 10, got {args.num_steps}")
     check_sizes(num_train=args.num_train)
-    check_backbone(args.backbone, args.task or dataset_modality(args.data))
+    backbone = check_backbone(args.backbone, args.task or dataset_modality(args.data))
     image_size = tuple(args.image_size) if args.image_size else None
     source = load_source(args.data, args.task, args.batch_size, num_train=args.num_train,
                          image_size=image_size)
     kwargs = {"image_size": image_size} if source.modality == "image" and image_size else {}
-    model = _builder(source.modality)(args.backbone, num_classes=len(source.class_names),
+    model = _builder(source.modality)(backbone, num_classes=len(source.class_names),
                                       trainable=args.trainable, **kwargs)
     finder = LRFinder.find(model, source.train, num_steps=args.num_steps)
     finder.plot(args.plot)
@@ -237,7 +251,7 @@ def lm_adapt(args, verbose):
     if args.learning_rate <= 0:
         raise UsageError(f"--learning-rate must be > 0, got {args.learning_rate}")
     check_sizes(num_train=args.num_texts)
-    check_backbone(args.backbone, "text")
+    backbone = check_backbone(args.backbone, "text")
     if os.path.exists(args.output):
         raise UsageError(f"--output {args.output} already exists; pick another folder")
     texts = unlabelled_texts(args.data)
@@ -247,14 +261,14 @@ def lm_adapt(args, verbose):
         texts = [texts[i] for i in sorted(pick)]
     say(f"Adapting {args.backbone} on {len(texts)} texts ...", verbose)
     result = adapt_language_model(
-        args.backbone, texts, args.output, epochs=args.epochs, batch_size=args.batch_size,
+        backbone, texts, args.output, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, seed=args.seed, verbose=verbose)
     print(json.dumps({"path": result["path"], "num_texts": result["num_texts"],
                       "loss": result["history"]["loss"],
                       "masked_token_accuracy": result["history"]["accuracy"]}, indent=2))
-    say("Use it: keras_transfer.register_backbone(NAME, json.load(open("
-        f"{os.path.join(result['path'], 'adapted.json')!r}))['entry']), then NAME as "
-        "the backbone of any text builder", verbose)
+    say(f"Use it: keras-transfer fit --backbone {result['path']} ..., or in Python "
+        f"keras_transfer.register_adapted_backbone({result['path']!r}) -> a name for any "
+        "text builder", verbose)
     return 0
 
 

@@ -75,8 +75,9 @@ def from_directory(
 
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)` batches with a
-        `class_names` attribute, or a `(training, validation)` tuple when
-        `subset="both"`.
+        `class_names` attribute (audio with `shuffle=False`: also
+        `file_paths`, the files in the order of the examples), or a
+        `(training, validation)` tuple when `subset="both"`.
 
     Raises:
         ValueError: for an invalid option, a folder with no files of the
@@ -253,6 +254,8 @@ def _audio_from_directory(
             padded=output_sequence_length is None,
         ).prefetch(tf.data.AUTOTUNE)
         ds.class_names = list(names)
+        if not shuffle:  # the order of the batches: the report names files by index
+            ds.file_paths = list(part_paths)
         datasets.append(ds)
     logger.info(
         "audio dataset: %d files, classes %s", len(paths), list(names)

@@ -10,10 +10,17 @@ classification), for audio the `sample_rate` of the waveforms, and for text
 corpora with unlabelled in-domain text safe to train on (no test row) an
 `unlabelled_loader()` returning it (`keras-transfer lm-adapt`). Adding a
 dataset means adding an entry, not a branch.
+
+Some pairs are made to be used together as a domain shift (docs/data.md,
+"Domain-shift datasets"): `mnist_5k` -> `digits` (other writers, other
+scanning), the four `vader_*` sentiment domains with one rating scale (movie
+snippets, Amazon reviews, NYT opinion, tweets), and clean -> noisy, unheard
+voices for `spoken_commands`.
 """
 
 import inspect
 
+from keras_transfer.data.datasets.digits import load_digits
 from keras_transfer.data.datasets.fashion_mnist import load_fashion_mnist
 from keras_transfer.data.datasets.mnist_5k import load_mnist_5k
 from keras_transfer.data.datasets.rotten_tomatoes import load_rotten_tomatoes
@@ -21,10 +28,38 @@ from keras_transfer.data.datasets.rotten_tomatoes_unlabelled import load_rotten_
 from keras_transfer.data.datasets.spoken_commands import COMMANDS
 from keras_transfer.data.datasets.spoken_commands import load_spoken_commands
 from keras_transfer.data.datasets.spoken_words import load_spoken_words
+from keras_transfer.data.datasets.vader_sentiment import loader as vader_loader
 from keras_transfer.data.datasets.wnut16 import TAG_NAMES as WNUT16_TAGS
 from keras_transfer.data.datasets.wnut16 import load_wnut16
 
+_VADER_SOURCE = (
+    "PyPI sdist vaderSentiment==3.3.2 (additional_resources/"
+    "hutto_ICWSM_2014.tar.gz, itself a tarball: {member}), fetched without "
+    "dependencies; Hutto & Gilbert (ICWSM 2014)"
+)
+_VADER_LICENSE = "vaderSentiment: MIT (C.J. Hutto)"
+_VADER_SHARED = (
+    "mean human rating -4..4 binarised by sign, |rating| < 0.5 dropped, "
+    "fixed grouped partition (no snippet or case/punctuation variant on "
+    "both sides); ratings: keras_transfer.data.load_vader_ratings."
+)
+
 DATASETS = {
+    "digits": {
+        "modality": "image",
+        "task": "classification",
+        "loader": load_digits,
+        "description": "scikit-learn's 1,797 8x8 handwritten digits (UCI "
+        "optdigits, writers outside MNIST) redrawn as MNIST: 20x20 box "
+        "centred by mass on 28x28 uint8 0-255; fixed 1,198 train / 599 test. "
+        "The target domain of mnist_5k.",
+        "source": "scikit-learn (sklearn/datasets/data/digits.csv.gz, "
+        "shipped inside the package)",
+        "license": "scikit-learn: BSD-3-Clause; UCI optdigits (Alpaydin & "
+        "Kaynak): CC BY 4.0",
+        "splits": ("train", "test"),
+        "num_classes": 10,
+    },
     "fashion_mnist": {
         "modality": "image",
         "task": "classification",
@@ -95,6 +130,61 @@ DATASETS = {
         "num_classes": 10,
         "sample_rate": 16000,
     },
+    "vader_amazon": {
+        "modality": "text",
+        "task": "classification",
+        "loader": vader_loader("vader_amazon"),
+        "description": "Sentences of 309 Amazon product reviews, negative vs "
+        "positive; 2,976 kept of 3,708 (58.6% positive), review-grouped "
+        "1,984 train / 992 test; " + _VADER_SHARED,
+        "source": _VADER_SOURCE.format(
+            member="amazonReviewSnippets_GroundTruth.txt"),
+        "license": _VADER_LICENSE + "; sentences of the Hu & Liu (2004) "
+        "customer reviews",
+        "splits": ("train", "test"),
+        "num_classes": 2,
+    },
+    "vader_movies": {
+        "modality": "text",
+        "task": "classification",
+        "loader": vader_loader("vader_movies"),
+        "description": "Rotten Tomatoes snippets, negative vs positive; "
+        "10,070 kept of 10,605 (49.6% positive), 6,713 train / 3,357 test; "
+        "98.6% of them are also in rotten_tomatoes (never train on one, test "
+        "on the other); " + _VADER_SHARED,
+        "source": _VADER_SOURCE.format(
+            member="movieReviewSnippets_GroundTruth.txt"),
+        "license": _VADER_LICENSE + "; snippets of Pang & Lee, quotes of "
+        "published reviews",
+        "splits": ("train", "test"),
+        "num_classes": 2,
+    },
+    "vader_nyt": {
+        "modality": "text",
+        "task": "classification",
+        "loader": vader_loader("vader_nyt"),
+        "description": "Sentences of 500 New York Times opinion articles, "
+        "negative vs positive; 2,925 kept of 5,190 (40.0% positive), "
+        "article-grouped 1,943 train / 982 test; " + _VADER_SHARED,
+        "source": _VADER_SOURCE.format(
+            member="nytEditorialSnippets_GroundTruth.txt"),
+        "license": _VADER_LICENSE + "; sentences quoted from NYT articles",
+        "splits": ("train", "test"),
+        "num_classes": 2,
+    },
+    "vader_tweets": {
+        "modality": "text",
+        "task": "classification",
+        "loader": vader_loader("vader_tweets"),
+        "description": "Tweet-like texts (4,000 modelled on real tweets, "
+        "200 contrived), negative vs positive; 3,432 kept of 4,200 (68.3% "
+        "positive), 2,288 train / 1,144 test; " + _VADER_SHARED,
+        "source": _VADER_SOURCE.format(member="tweets_GroundTruth.txt"),
+        "license": _VADER_LICENSE + "; texts inspired by public tweets, "
+        "user names and URLs anonymised",
+        "splits": ("train", "test"),
+        "num_classes": 2,
+    },
     "wnut16": {
         "modality": "text",
         "task": "token_classification",
@@ -131,7 +221,8 @@ def list_datasets(modality=None):
     Example:
 
     ```python
-    keras_transfer.data.list_datasets("image")  # ['fashion_mnist', 'mnist_5k']
+    keras_transfer.data.list_datasets("image")
+    # ['digits', 'fashion_mnist', 'mnist_5k']
     ```
     """
     modalities = sorted({entry["modality"] for entry in DATASETS.values()})
@@ -156,7 +247,8 @@ def load_dataset(name, split="train", **options):
         **options: the loader's own options, e.g. `num_examples` and `seed`
             (all datasets but `spoken_words`), `examples_per_word`, `words`
             and `snr_db` (`spoken_words`, `spoken_commands`), `noise`
-            (`spoken_commands`). See `DATASETS[name]["loader"]`.
+            (`spoken_commands`), `path` or `archive` (a local copy of the
+            downloaded source). See `DATASETS[name]["loader"]`.
 
     Returns:
         `keras_transfer.data.ArraySplit` `(x, y, class_names)`, or for a

@@ -8,12 +8,12 @@ from keras_transfer.utils.argument_validation import check_int
 # Rows of `probabilities` must sum to 1 within this (float32 softmax outputs
 # are off by ~1e-7; logits are off by far more).
 _SUM_TOLERANCE = 1e-3
-_CALIBRATION_BINS = 10
 
 
 @keras_transfer_export(["keras_transfer.evaluate_classifier",
                         "keras_transfer.evaluation.evaluate_classifier"])
-def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, top_k_worst=8):
+def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, top_k_worst=8,
+                        num_bins=15):
     """Computes a classifier's metrics and error analysis from its probabilities.
 
     Everything is computed with NumPy and returned as a plain, JSON-serializable
@@ -28,9 +28,14 @@ def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, 
     highest loss, i.e. the lowest probability given to their true class
     (fastai's "top losses"); they are usually, but not always, errors.
 
-    The expected calibration error uses 10 equal-width confidence bins
-    `(0, 0.1], ..., (0.9, 1]`: with `confidence` the highest probability of an
-    example, it is `sum_b (n_b / n) * |accuracy_b - mean confidence_b|`.
+    The expected calibration error is Guo et al.'s (2017, "On Calibration of
+    Modern Neural Networks"): with `confidence` the highest probability of an
+    example, the examples are put in `num_bins` equal-width bins
+    `((b - 1) / num_bins, b / num_bins]` (15 by default, as in the paper)
+    and `ECE = sum_b (n_b / n) * |accuracy_b - mean confidence_b|`, where
+    `accuracy_b` is the fraction of bin `b` predicted right. It is 0 when, in
+    every bin, the accuracy equals the mean confidence.
+    `keras_transfer.build_reliability_diagram_figure` draws the bins.
 
     Args:
         y_true: array-like of int. True class indices, shape `(n,)` (or
@@ -48,13 +53,17 @@ def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, 
             Defaults to `None` (no example in the result).
         top_k_worst: int. How many worst-predicted examples to return.
             Defaults to 8.
+        num_bins: int. Equal-width confidence bins of the expected
+            calibration error. Defaults to 15.
 
     Returns:
         A dict with keys `num_examples`, `num_classes`, `class_names`,
         `accuracy`, `macro_precision`, `macro_recall`, `macro_f1`,
         `weighted_precision`, `weighted_recall`, `weighted_f1`, `log_loss`,
-        `expected_calibration_error`, `calibration_bins` (list of dicts:
-        `lower`, `upper`, `count`, `accuracy`, `confidence`), `per_class`
+        `expected_calibration_error`, `calibration_bins` (list of
+        `num_bins` dicts: `lower`, `upper`, `count`, `accuracy`,
+        `confidence`; accuracy and confidence are 0 in an empty bin),
+        `per_class`
         (list of dicts: `index`, `name`, `precision`, `recall`, `f1`,
         `support`), `confusion_matrix` (list of lists of int, rows are true
         classes, columns predicted ones), `most_confused` (list of dicts:
@@ -69,8 +78,8 @@ def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, 
     Raises:
         ValueError: if shapes disagree, a label is not an integer in
             `[0, num_classes)`, probabilities are negative, not finite or do
-            not sum to 1, or `class_names`, `examples` or `top_k_worst` do not
-            fit.
+            not sum to 1, or `class_names`, `examples`, `top_k_worst` or
+            `num_bins` do not fit.
 
     Example:
 
@@ -89,6 +98,7 @@ def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, 
     labels = _as_labels(y_true, num_examples, num_classes)
     class_names = _as_class_names(class_names, num_classes)
     check_int(top_k_worst, "top_k_worst", minimum=0)
+    check_int(num_bins, "num_bins", minimum=1)
     if examples is not None and _length(examples) != num_examples:
         raise ValueError(
             f"`examples` must hold one input per label ({num_examples}). "
@@ -114,7 +124,7 @@ def evaluate_classifier(y_true, probabilities, class_names=None, examples=None, 
     true_probability = probabilities[np.arange(num_examples), labels]
     losses = -np.log(np.clip(true_probability, eps, 1 - eps))
 
-    ece, bins = _calibration(probabilities, predicted == labels)
+    ece, bins = _calibration(probabilities, predicted == labels, num_bins)
 
     return {
         "num_examples": int(num_examples),
@@ -252,9 +262,9 @@ def _safe_divide(numerator, denominator):
     return out
 
 
-def _calibration(probabilities, correct):
+def _calibration(probabilities, correct, num_bins):
     confidence = np.max(probabilities, axis=1).astype(np.float64)
-    edges = np.linspace(0.0, 1.0, _CALIBRATION_BINS + 1)
+    edges = np.linspace(0.0, 1.0, num_bins + 1)
     bins = []
     ece = 0.0
     for lower, upper in zip(edges[:-1], edges[1:]):

@@ -67,13 +67,17 @@ def export_for_serving(
     own input (`images`, `text` or `waveforms`). Both return `probabilities`
     (float32, `[batch, num_classes]`), `class_index` (int64, `[batch]`),
     `class_name` (string, `[batch]`) and `score` (the highest probability,
-    `[batch]`). Bad raw inputs (empty strings, corrupt or truncated files, a
+    `[batch]`). A model with a dict of named outputs (for example from
+    `keras_transfer.build_multi_task_model`) returns, for each softmax output
+    `name`, `name_probabilities`, `name_class_index`, `name_class_name` and
+    `name_score`, and each other output (a regression) as float32 under
+    `name`. Bad raw inputs (empty strings, corrupt or truncated files, a
     WAV at another rate when `resample_audio=False`) fail the request with an
     `InvalidArgumentError` that names the input and the bad instance; see
     `docs/serving.md`.
 
     The model must take one input, return softmax probabilities `[batch,
-    num_classes]`, and follow keras_transfer's input conventions: images are
+    num_classes]` (or a dict of named outputs), and follow keras_transfer's input conventions: images are
     float `(height, width, 3)` pixel values 0..255 (the model rescales
     them), text is a string scalar, audio a float waveform `(samples,)` in
     [-1, 1].
@@ -89,7 +93,8 @@ def export_for_serving(
             inferred from the model's input (string: text; float
             `(batch, height, width, channels)`: image; float
             `(batch, samples)`: audio).
-        class_names: list of str. The name of each class, in output order.
+        class_names: list of str. The name of each class, in output order;
+            for a model with named outputs, a dict of output name -> list.
             Defaults to `None`: `"0"`, `"1"`, ...
         sample_rate: int. Audio only: the rate (Hz) the model was trained at.
             Defaults to `16000`.
@@ -116,8 +121,8 @@ def export_for_serving(
         ImportError: if `warmup=True` and `tensorflow-serving-api` is not
             installed.
         ValueError: for an invalid argument, a model whose modality cannot be
-            inferred, a model with several inputs or outputs, or one whose
-            outputs are not probabilities.
+            inferred, a model with several inputs, or a single output that
+            is not probabilities.
 
     Example:
 
@@ -161,19 +166,15 @@ def export_for_serving(
                           resample_audio)
     sample_raw = _sample_raw_input(modality, spec, image_size, sample_rate)
     sample_tensor = decode(tf.constant([sample_raw]))
-    num_classes = _check_outputs(model, sample_tensor)
-    class_names = _check_class_names(class_names, num_classes)
-    names = tf.constant(class_names, tf.string)
+    sample_outputs = model(sample_tensor, training=False)
+    if isinstance(sample_outputs, dict):
+        head = _multi_output_head(model, sample_outputs, class_names)
+    else:
+        num_classes = _check_outputs(sample_outputs)
+        names = tf.constant(_check_class_names(class_names, num_classes), tf.string)
 
-    def head(inputs):
-        probabilities = tf.cast(model(inputs, training=False), tf.float32)
-        class_index = tf.argmax(probabilities, axis=-1, output_type=tf.int64)
-        return {
-            "probabilities": probabilities,
-            "class_index": class_index,
-            "class_name": tf.gather(names, class_index),
-            "score": tf.reduce_max(probabilities, axis=-1),
-        }
+        def head(inputs):
+            return _classification_outputs(model(inputs, training=False), names)
 
     # The argument names become the signatures' input names.
     serve = {
@@ -464,13 +465,77 @@ def _sample_raw_input(modality, spec, image_size, sample_rate):
     return serving_inputs.sample_wav_bytes(sample_rate, length)
 
 
-def _check_outputs(model, sample):
-    """Runs the model on a sample; returns the number of classes."""
-    outputs = model(sample, training=False)
+def _classification_outputs(outputs, names, prefix=""):
+    probabilities = tf.cast(outputs, tf.float32)
+    class_index = tf.argmax(probabilities, axis=-1, output_type=tf.int64)
+    return {
+        prefix + "probabilities": probabilities,
+        prefix + "class_index": class_index,
+        prefix + "class_name": tf.gather(names, class_index),
+        prefix + "score": tf.reduce_max(probabilities, axis=-1),
+    }
+
+
+def _is_probabilities(values):
+    values = keras.ops.convert_to_numpy(values).astype(np.float64)
+    return (values.ndim == 2 and values.shape[1] >= 2 and not np.any(values < -1e-6)
+            and np.all(np.abs(values.sum(axis=-1) - 1.0) <= 1e-3))
+
+
+def _multi_output_head(model, sample_outputs, class_names):
+    """The serving outputs of a model with a dict of named outputs.
+
+    Softmax outputs get `<name>_probabilities`, `<name>_class_index`,
+    `<name>_class_name` and `<name>_score`; any other output (a regression)
+    is returned as float32 under its own name.
+    """
+    if class_names is not None and not isinstance(class_names, dict):
+        raise ValueError(
+            "`model` has several outputs "
+            f"{sorted(sample_outputs)}: pass `class_names` as a dict of output name -> "
+            f"list of names. Received: class_names={class_names!r}"
+        )
+    class_names = class_names or {}
+    unknown = sorted(set(class_names) - set(sample_outputs))
+    names = {}
+    for key, values in sample_outputs.items():
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key):
+            raise ValueError(
+                f"Output names become signature keys and must be identifiers. "
+                f"Received: an output named {key!r}"
+            )
+        if _is_probabilities(values):
+            num_classes = keras.ops.shape(values)[1]
+            names[key] = tf.constant(
+                _check_class_names(class_names.get(key), num_classes), tf.string)
+        elif key in class_names:
+            unknown.append(key)
+    if unknown:
+        raise ValueError(
+            f"`class_names` has entries for {sorted(unknown)}, which are not softmax "
+            f"outputs of the model. Its classification outputs: {sorted(names)}."
+        )
+
+    def head(inputs):
+        outputs = model(inputs, training=False)
+        served = {}
+        for key, values in outputs.items():
+            if key in names:
+                served.update(_classification_outputs(values, names[key], prefix=key + "_"))
+            else:
+                served[key] = tf.cast(values, tf.float32)
+        return served
+
+    return head
+
+
+def _check_outputs(outputs):
+    """Checks a model's outputs on a sample; returns the number of classes."""
     if not tf.is_tensor(outputs) and not isinstance(outputs, np.ndarray):
         raise ValueError(
             "`model` must return one tensor of class probabilities "
-            f"[batch, num_classes]. It returned a {type(outputs).__name__}."
+            "[batch, num_classes], or a dict of named outputs. It returned a "
+            f"{type(outputs).__name__}."
         )
     probabilities = keras.ops.convert_to_numpy(outputs).astype(np.float64)
     if probabilities.ndim != 2:

@@ -35,6 +35,15 @@ memory a request takes):
   bytes into a long resampled signal;
 - for models without a clip length (the whole file is the input), at most
   `MAX_UNCLIPPED_SECONDS` (60 s).
+
+Limit on one image instance, checked on the dimensions its header declares
+before it is decoded (a few hundred bytes of PNG can declare 100,000 x 100,000
+pixels, 30 GB once decoded): at most `MAX_IMAGE_PIXELS` (89,478,485, Pillow's
+decompression-bomb threshold, about 268 MB of RGB; a 48-megapixel phone photo
+passes). JPEG's size comes from `tf.image.extract_jpeg_shape` (header only);
+PNG, GIF, BMP and WebP (VP8, VP8L, VP8X) sizes are read from their fixed
+header fields. JPEG XL, whose size field is a variable-length bit code, is
+refused: its size cannot be checked before decoding.
 """
 
 import numpy as np
@@ -60,17 +69,19 @@ INTERPOLATIONS = (
     "gaussian", "mitchellcubic",
 )
 
-# Leading bytes of the formats `tf.io.decode_image` reads: (offset, magic).
-_IMAGE_SIGNATURES = (
-    ((0, b"\xff\xd8\xff"),),  # JPEG
-    ((0, b"\x89PNG\r\n\x1a\n"),),  # PNG
-    ((0, b"GIF87a"),),  # GIF
-    ((0, b"GIF89a"),),
-    ((0, b"BM"),),  # BMP
-    ((0, b"RIFF"), (8, b"WEBP")),  # WebP
-    ((0, b"\xff\x0a"),),  # JPEG XL codestream
-    ((0, b"\x00\x00\x00\x0cJXL \r\n\x87\n"),),  # JPEG XL container
-)
+# Leading bytes of the formats served: (offset, magic). `tf.io.decode_image`
+# also reads JPEG XL, which is refused (see the module docstring).
+_IMAGE_SIGNATURES = {
+    "jpeg": ((0, b"\xff\xd8\xff"),),
+    "png": ((0, b"\x89PNG\r\n\x1a\n"),),
+    "gif87a": ((0, b"GIF87a"),),
+    "gif89a": ((0, b"GIF89a"),),
+    "bmp": ((0, b"BM"),),
+    "webp": ((0, b"RIFF"), (8, b"WEBP")),
+}
+_JPEG_XL_SIGNATURES = (((0, b"\xff\x0a"),), ((0, b"\x00\x00\x00\x0cJXL \r\n\x87\n"),))
+HEADER_BYTES = 32  # enough for every size field read below
+MAX_IMAGE_PIXELS = 89478485
 
 SAMPLE_TEXT = "A short sample sentence to warm up the model."
 
@@ -208,18 +219,92 @@ def _check_wav_headers(audio_bytes, input_name):
     return checks
 
 
-def _is_known_image(values):
+def _matches(values, signatures):
+    """Whether each value starts like one of `signatures` ((offset, magic) parts)."""
     # Padding keeps substr in range for inputs shorter than a signature.
     values = tf.strings.join([values, tf.constant(b"\x00" * 16)])
-    known = tf.zeros(tf.shape(values), tf.bool)
-    for parts in _IMAGE_SIGNATURES:
+    found = tf.zeros(tf.shape(values), tf.bool)
+    for parts in signatures:
         match = tf.ones(tf.shape(values), tf.bool)
         for offset, magic in parts:
             match = tf.logical_and(
                 match, tf.equal(tf.strings.substr(values, offset, len(magic)), magic)
             )
-        known = tf.logical_or(known, match)
-    return known
+        found = tf.logical_or(found, match)
+    return found
+
+
+def _is_known_image(values):
+    return _matches(values, _IMAGE_SIGNATURES.values())
+
+
+def declared_image_size(data):
+    """The `(height, width)` an encoded image's header declares, as int64.
+
+    Reads the header only: `tf.image.extract_jpeg_shape` for JPEG, the fixed
+    size fields of PNG (IHDR), GIF (logical screen), BMP (info header) and
+    WebP (VP8 frame header, VP8L bit fields, VP8X canvas). `(0, 0)` for any
+    other bytes.
+
+    Args:
+        data: scalar string `Tensor`. One encoded image.
+
+    Returns:
+        int64 `Tensor` of shape `(2,)`.
+    """
+    head = tf.strings.substr(tf.strings.join([data, tf.constant(b"\x00" * HEADER_BYTES)]),
+                             0, HEADER_BYTES)
+    raw = tf.cast(tf.io.decode_raw(head, tf.uint8), tf.int64)
+
+    def little(start, size):
+        return tf.add_n([raw[start + i] * (256 ** i) for i in range(size)])
+
+    def big(start, size):
+        return tf.add_n([raw[start + i] * (256 ** (size - 1 - i)) for i in range(size)])
+
+    def starts(name):
+        return _matches(tf.reshape(data, [1]), [_IMAGE_SIGNATURES[name]])[0]
+
+    chunk = tf.strings.substr(head, 12, 4)
+    vp8l_bits = little(21, 4)
+    cases = [
+        (starts("png"), lambda: tf.stack([big(20, 4), big(16, 4)])),
+        (tf.logical_or(starts("gif87a"), starts("gif89a")),
+         lambda: tf.stack([little(8, 2), little(6, 2)])),
+        # BMP heights are negative for top-down rows (two's complement).
+        (starts("bmp"), lambda: tf.stack([
+            tf.abs(tf.where(little(22, 4) >= 2 ** 31, little(22, 4) - 2 ** 32, little(22, 4))),
+            tf.abs(tf.where(little(18, 4) >= 2 ** 31, little(18, 4) - 2 ** 32, little(18, 4)))])),
+        (tf.logical_and(starts("webp"), tf.equal(chunk, b"VP8 ")),
+         lambda: tf.stack([little(28, 2) % 16384, little(26, 2) % 16384])),
+        (tf.logical_and(starts("webp"), tf.equal(chunk, b"VP8L")),
+         lambda: tf.stack([(vp8l_bits // 16384) % 16384 + 1, vp8l_bits % 16384 + 1])),
+        (tf.logical_and(starts("webp"), tf.equal(chunk, b"VP8X")),
+         lambda: tf.stack([little(27, 3) + 1, little(24, 3) + 1])),
+        (starts("jpeg"),
+         lambda: tf.cast(tf.image.extract_jpeg_shape(data)[:2], tf.int64)),
+    ]
+    return tf.case(cases, default=lambda: tf.zeros([2], tf.int64), exclusive=False)
+
+
+def _check_image_sizes(image_bytes, input_name):
+    """`Assert` ops: no JPEG XL, and at most `MAX_IMAGE_PIXELS` declared."""
+    sizes = tf.map_fn(declared_image_size, image_bytes,
+                      fn_output_signature=tf.TensorSpec([2], tf.int64))
+    pixels = sizes[:, 0] * sizes[:, 1]
+    small = pixels <= MAX_IMAGE_PIXELS
+    return [
+        _assert_each(
+            tf.logical_not(_matches(image_bytes, _JPEG_XL_SIGNATURES)), input_name,
+            "JPEG XL is not accepted (its dimensions cannot be checked before "
+            "decoding); send JPEG, PNG, GIF, BMP or WebP.", image_bytes),
+        _assert_each(
+            small, input_name,
+            f"the image header declares more than {MAX_IMAGE_PIXELS} pixels (a "
+            "decompression bomb, or a photo to downscale before sending).", image_bytes,
+            details=["Declared height, width of the first bad instance:",
+                     tf.boolean_mask(sizes, tf.logical_not(small))[:1]]),
+    ]
 
 
 def _with_checks(checks, tensor):
@@ -232,7 +317,8 @@ def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
 
     Args:
         image_bytes: string `Tensor` of shape `(batch,)`. Encoded JPEG, PNG,
-            GIF (first frame), BMP, WebP or JPEG XL files.
+            GIF (first frame), BMP or WebP files of at most
+            `MAX_IMAGE_PIXELS` pixels.
         size: `(height, width)`. Every image is resized to it.
         interpolation: str. The `tf.image.resize` method. Defaults to
             `"bilinear"`.
@@ -243,8 +329,9 @@ def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
 
     Raises:
         tf.errors.InvalidArgumentError: at run time, for a request without
-            instances, an empty string, bytes that are not an image, or a
-            truncated/corrupt image. The message names the index of the bad
+            instances, an empty string, bytes that are not an image, a JPEG
+            XL image, a header declaring more than `MAX_IMAGE_PIXELS`
+            pixels, or a truncated/corrupt image. The message names the index of the bad
             instance, except for errors raised by the image decoder itself
             (`Invalid JPEG data`, `Invalid PNG data`), which TensorFlow
             cannot annotate.
@@ -262,13 +349,15 @@ def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
     )
     image_bytes = _with_checks(
         [_assert_each(
-            _is_known_image(image_bytes), name,
-            "not an encoded image (JPEG, PNG, GIF, BMP, WebP or JPEG XL); send "
+            tf.logical_or(_is_known_image(image_bytes),
+                          _matches(image_bytes, _JPEG_XL_SIGNATURES)), name,
+            "not an encoded image (JPEG, PNG, GIF, BMP or WebP); send "
             "the file's bytes, base64-encoded as {\"b64\": ...} in REST "
             "requests.", image_bytes,
         )],
         image_bytes,
     )
+    image_bytes = _with_checks(_check_image_sizes(image_bytes, name), image_bytes)
     height, width = size
 
     def decode_one(data):

@@ -3,6 +3,7 @@
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
 from keras_transfer.utils.argument_validation import check_int, check_positive
@@ -67,6 +68,8 @@ def build_audio_classifier(
             when `trainable=False`, 1e-4 when `trainable=True`).
         strategy: `tf.distribute.Strategy`. When given, the variables are
             created (and the model compiled) under `strategy.scope()`.
+            Under a multi-worker `MultiWorkerMirroredStrategy` the model also
+            gets `keras_transfer.enable_multi_worker_fit`.
             Defaults to `None`.
 
     Returns:
@@ -121,4 +124,4 @@ def build_audio_classifier(
         model = keras.Model(inputs, outputs, name="audio_classifier")
         if compile:
             common.compile_classifier(model, learning_rate, precision)
-    return model
+    return enable_multi_worker_fit(model)

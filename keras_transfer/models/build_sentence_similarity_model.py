@@ -3,6 +3,7 @@
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
 
@@ -67,6 +68,8 @@ def build_sentence_similarity_model(
             when `trainable=False`, 1e-4 when `trainable=True`).
         strategy: `tf.distribute.Strategy`. When given, the variables are
             created (and the model compiled) under `strategy.scope()`.
+            Under a multi-worker `MultiWorkerMirroredStrategy` the model also
+            gets `keras_transfer.enable_multi_worker_fit`.
             Defaults to `None`.
 
     Returns:
@@ -114,7 +117,7 @@ def build_sentence_similarity_model(
             if compile:
                 model.compile(optimizer=common.make_optimizer(learning_rate, precision),
                               loss="mean_squared_error")
-            return model
+            return enable_multi_worker_fit(model)
         # |u - v| as max(u - v, v - u): built-in layers only, so the model
         # serializes without Lambda layers (and loads in safe mode).
         difference = keras.layers.Maximum(dtype=precision, name="abs_difference")([
@@ -129,4 +132,4 @@ def build_sentence_similarity_model(
         model = keras.Model(inputs, head(features), name="siamese_classifier")
         if compile:
             common.compile_classifier(model, learning_rate, precision)
-    return model
+    return enable_multi_worker_fit(model)

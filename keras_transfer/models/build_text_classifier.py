@@ -5,6 +5,7 @@ import keras
 from keras_transfer.layers.trim_padding import TrimPadding
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
 
@@ -74,6 +75,8 @@ def build_text_classifier(
             when `trainable=False`, 1e-4 when `trainable=True`).
         strategy: `tf.distribute.Strategy`. When given, the variables are
             created (and the model compiled) under `strategy.scope()`.
+            Under a multi-worker `MultiWorkerMirroredStrategy` the model also
+            gets `keras_transfer.enable_multi_worker_fit`.
             Defaults to `None`.
         trim_padding: bool. Insert a `keras_transfer.TrimPadding` layer
             between the preprocessor and the encoder, so each batch runs at
@@ -116,5 +119,5 @@ def build_text_classifier(
         model = keras.Model(inputs, outputs, name="text_classifier")
         if compile:
             common.compile_classifier(model, learning_rate, precision)
-    return model
+    return enable_multi_worker_fit(model)
 

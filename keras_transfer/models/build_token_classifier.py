@@ -3,6 +3,7 @@
 import keras
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.data.word_pieces import IGNORE_LABEL
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.models import common
@@ -82,6 +83,8 @@ def build_token_classifier(
             when `trainable=False`, 1e-4 when `trainable=True`).
         strategy: `tf.distribute.Strategy`. When given, the variables are
             created (and the model compiled) under `strategy.scope()`.
+            Under a multi-worker `MultiWorkerMirroredStrategy` the model also
+            gets `keras_transfer.enable_multi_worker_fit`.
             Defaults to `None`.
 
     Returns:
@@ -143,4 +146,4 @@ def build_token_classifier(
                 loss=keras.losses.SparseCategoricalCrossentropy(
                     ignore_class=IGNORE_LABEL),
                 metrics=None, weighted_metrics=("accuracy",))
-    return model
+    return enable_multi_worker_fit(model)

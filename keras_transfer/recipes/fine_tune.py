@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
 from keras_transfer.features.feature_cache import FeatureCache
@@ -148,15 +149,17 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     fraction = defaults.HOLDOUT_FRACTION if holdout is True else (
         None if holdout is False else holdout)
     check_number(fraction, "holdout", 0, 1, max_open=True, allow_none=True)
-    if plan == "full":
+    def full(info):
         history = _recipe(model, train_data, epochs, head_epochs, learning_rate, decay,
                           schedule, optimizer, loss, metrics, validation_data,
                           steps_per_epoch, train_batchnorm, gradual_unfreezing, callbacks,
                           verbose, alpha, groups)
-        history.plan = {"plan": "full", "reason": "plan='full' chosen by the caller",
-                        "holdout": 0, "l2_sp": alpha}
+        history.plan = {**info, "plan": "full", "holdout": 0, "l2_sp": alpha}
         say(f"Plan: full ({history.plan['reason']})", verbose)
         return history
+
+    if plan == "full":
+        return full({"reason": "plan='full' chosen by the caller"})
     if not isinstance(train_data, tf.data.Dataset):
         raise ValueError(f"plan={plan!r} needs `train_data` as a `tf.data.Dataset` of "
                          "(inputs, labels) batches (its labels are counted and its features "
@@ -166,6 +169,9 @@ def fine_tune(model, train_data, epochs=defaults.EPOCHS, head_epochs=defaults.HE
     counts = np.bincount(labels)
     counts = counts[counts > 0]
     chosen = choose_plan(int(counts.min()), plan)
+    if chosen["plan"] == "full":  # "auto" with many labels: no probe, no holdout
+        return full({"reason": chosen["reason"],
+                     "examples_per_class": chosen["examples_per_class"]})
     batch_size = int(tf.nest.flatten(next(iter(train_data)))[0].shape[0])
     train_index, held_index = _stratified_split(labels, fraction or 0.0)
     if len(held_index):  # few labels: small enough to hold in memory
@@ -257,6 +263,7 @@ def _recipe(model, train_data, epochs, head_epochs, learning_rate, decay, schedu
     recorder = _GroupRateRecorder()
     # A tf.data.Dataset shuffles itself; Keras warns if fit is asked to.
     shuffle = not isinstance(train_data, tf.data.Dataset)
+    enable_multi_worker_fit(model)  # a no-op unless under multi-worker MWMS
     try:
         history = model.fit(train_data, epochs=epochs + head_epochs,
                             validation_data=validation_data, steps_per_epoch=steps_per_epoch,

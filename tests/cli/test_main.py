@@ -53,6 +53,10 @@ def test_fit_predict_evaluate_export(image_folder, tiny_backbone, tmp_path, caps
     assert 0.0 <= metrics["fine_tuned"]["accuracy"] <= 1.0
     report = (run / "report.md").read_text()
     assert "## Unfreezing stages" in report and "backbone/block1" in report
+    # The worst predictions as thumbnails of the test images, and the calibration.
+    assert "![example " in report and (run / "worst_1.png").exists()
+    assert "![Reliability diagram](reliability_diagram.png)" in report
+    assert (run / "reliability_diagram.png").exists()
 
     image = image_folder / "test" / "light" / "0.png"
     assert main(["predict", "--model", str(run / "serving" / "1"), str(image)]) == 0
@@ -162,15 +166,6 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(tmp_path):
     result = subprocess.run([sys.executable, "-m", "keras_transfer.cli.main", "fit"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "the following arguments are required" in result.stderr
-
-
-def test_token_classification_dataset_is_refused(tmp_path, capsys):
-    code = main(["fit", "--backbone", "minilm_l6", "--data", "wnut16",
-                 "--output", str(tmp_path / "r")])
-    assert code == 2
-    err = capsys.readouterr().err
-    assert "--data 'wnut16' is a token_classification dataset" in err
-    assert len(err.strip().splitlines()) == 1
 
 
 def test_refuses_to_overwrite_a_run(tmp_path, capsys):
@@ -356,3 +351,120 @@ def test_lm_adapt(tiny_text_backbone, tmp_path, capsys):
     assert main(["lm-adapt", "--backbone", tiny_text_backbone, "--data", str(texts),
                  "--output", str(tmp_path / "x")]) == 2
     assert "is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_fit_on_an_lm_adapt_folder(tiny_text_backbone, tmp_path, capsys):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("a good film\nthe plot was dull\ngreat cast\nboring jokes\n" * 3,
+                     encoding="utf-8")
+    written = tmp_path / "adapted"
+    assert main(["-q", "lm-adapt", "--backbone", tiny_text_backbone, "--data", str(texts),
+                 "--output", str(written), "--batch-size", "4", "--epochs", "1"]) == 0
+    capsys.readouterr()
+    moved = tmp_path / "moved" / "minilm-rt"  # handles follow the folder, not the record
+    moved.parent.mkdir()
+    os.rename(written, moved)
+    data = tmp_path / "reviews"
+    for split, count in (("train", 6), ("test", 3)):
+        for label, words in (("neg", "dull boring"), ("pos", "good great")):
+            (data / split / label).mkdir(parents=True)
+            for i in range(count):
+                (data / split / label / f"{i}.txt").write_text(f"{words} film {i}")
+    run = tmp_path / "run"
+    code = main(["-q", "fit", "--backbone", str(moved), "--data", str(data), "--task", "text",
+                 "--epochs", "1", "--batch-size", "4", "--output", str(run)])
+    assert code == 0, capsys.readouterr().err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["backbone"] == str(moved)
+    assert 0.0 <= metrics["fine_tuned"]["accuracy"] <= 1.0
+    served = tf.saved_model.load(metrics["serving_export"]).signatures["serving_default"]
+    assert served(text=tf.constant(["good film"]))["class_name"].shape == (1,)
+    from keras_transfer.backbones import registry
+
+    assert registry.BACKBONES["adapted_minilm-rt"]["handles"]["encoder"] == str(
+        moved / "encoder")
+    registry.BACKBONES.pop("adapted_minilm-rt", None)
+
+    # The wrong modality, and a broken record, are one-line usage errors.
+    assert main(["fit", "--backbone", str(moved), "--data", "mnist_5k",
+                 "--output", str(tmp_path / "x")]) == 2
+    assert "is an adapted text encoder, but the data is image" in capsys.readouterr().err
+    (moved / "adapted.json").write_text("[]")
+    assert main(["fit", "--backbone", str(moved), "--data", str(data), "--task", "text",
+                 "--output", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "has no `entry` object" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def tiny_tagging(tmp_path):
+    """A registered tagging dataset (tests/tiny_tagger.py's sentences) and a text
+    backbone whose preprocessor SavedModel is the toy WordPiece tokenizer."""
+    from keras_transfer import data
+    from keras_transfer.backbones import registry
+    from keras_transfer.data.tagged_split import TaggedSplit
+    from tests import tiny_tagger
+
+    tokenizer = tiny_tagger.toy_tokenizer(str(tmp_path))
+    segment = tf.RaggedTensorSpec([None, None, None], tf.int32, ragged_rank=2)
+    tokenizer.bert_pack_inputs.get_concrete_function([segment], tf.TensorSpec([], tf.int32))
+    preprocessor = str(tmp_path / "preprocessor")
+    tf.saved_model.save(tokenizer, preprocessor)
+    encoder = savedmodels.bert_encoder(str(tmp_path), vocab_size=50, hidden=8)
+    registry.register_backbone("tiny_tagging_text", {
+        "modality": "text", "description": "tiny", "variant": "encoder",
+        "preprocessor": "preprocessor", "output_key": "pooled_output",
+        "handles": {"encoder": encoder, "preprocessor": preprocessor}})
+
+    def load(split="train", num_examples=None, seed=0):
+        sentences, tags = tiny_tagger.SENTENCES * 4, tiny_tagger.TAGS * 4
+        if num_examples is not None:
+            if num_examples > len(sentences):
+                raise ValueError(f"`num_examples` must be <= {len(sentences)}")
+            sentences, tags = sentences[:num_examples], tags[:num_examples]
+        return TaggedSplit(sentences, tags, tuple(tiny_tagger.TAG_NAMES))
+
+    data.DATASETS["tiny_tags"] = {"modality": "text", "task": "token_classification",
+                                  "loader": load, "description": "tiny", "splits":
+                                  ("train", "test"), "num_classes": 5}
+    yield "tiny_tagging_text", "tiny_tags"
+    registry.BACKBONES.pop("tiny_tagging_text", None)
+    data.DATASETS.pop("tiny_tags", None)
+
+
+def test_fit_trains_a_tagger_on_token_classification_data(tiny_tagging, tmp_path, capsys):
+    backbone, dataset = tiny_tagging
+    run = tmp_path / "run"
+    code = main(["fit", "--backbone", backbone, "--data", dataset, "--epochs", "2",
+                 "--batch-size", "4", "--output", str(run)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["task"] == "token_classification"
+    assert metrics["tags"][:3] == ["O", "B-person", "I-person"]
+    assert len(metrics["loss"]) == 2
+    assert 0.0 <= metrics["entities"]["f1"] <= 1.0
+    assert "test entities: F1" in out and "with Adam at 0.0001 for 2 epochs" in out
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    assert evaluation["num_true"] == 3 * 4  # 3 entities in the 3 sentences, x 4
+    served = tf.saved_model.load(metrics["serving_export"]).signatures["serving_default"]
+    result = served(text=tf.constant(["Jim Henson puppeteer"]))
+    assert int(result["num_words"].numpy()[0]) == 3
+    assert (run / "model.keras").exists()
+
+
+def test_fit_tagger_refuses_classifier_options(tiny_tagging, tmp_path, capsys):
+    backbone, dataset = tiny_tagging
+    for extra in (["--plan", "lp_ft"], ["--baseline-epochs", "3"], ["--decay", "2.6"]):
+        code = main(["fit", "--backbone", backbone, "--data", dataset,
+                     "--output", str(tmp_path / "r")] + extra)
+        assert code == 2
+        err = capsys.readouterr().err
+        assert f"{extra[0]}: classifier options; --data tiny_tags is a token-classification" \
+            in err
+        assert len(err.strip().splitlines()) == 1
+    assert main(["fit", "--backbone", backbone, "--data", dataset, "--num-train", "99",
+                 "--output", str(tmp_path / "r")]) == 2
+    assert "--num-train must be <= 12" in capsys.readouterr().err
+    assert main(["lr-find", "--backbone", backbone, "--data", dataset]) == 2
+    assert "`fit` trains and evaluates taggers on it" in capsys.readouterr().err

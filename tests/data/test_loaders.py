@@ -1,5 +1,6 @@
 """Tests of from_arrays, from_directory and from_tfds."""
 
+import os
 import sys
 
 import numpy as np
@@ -117,6 +118,10 @@ def test_from_directory_audio_resamples_each_file(folders):
     assert ds.element_spec[0].shape == (6, 4000)
     x, y = next(iter(ds))
     assert y.numpy().tolist() == [0, 0, 0, 1, 1, 1]
+    # The files in the order of the examples, for reports that name them.
+    assert [os.path.relpath(p, folders / "wav") for p in ds.file_paths[:4]] == [
+        os.path.join("cat", "0.wav"), os.path.join("cat", "1.wav"),
+        os.path.join("cat", "2.wav"), os.path.join("dog", "0.wav")]
     # The 8 kHz file (index 0) upsampled to 16 kHz matches a 16 kHz file.
     np.testing.assert_allclose(x[0, 100:3900], x[1, 100:3900], atol=2e-3)
 

@@ -117,19 +117,53 @@ class EvaluateClassifierTest(TestCase):
         self.assertIsInstance(result["confusion_matrix"][0][0], int)
 
     def test_expected_calibration_error(self):
-        # Confidences 0.95 (right), 0.85 (wrong), 0.6 and 0.55 (right):
-        # (1/4)|1 - 0.95| + (1/4)|0 - 0.85| + (2/4)|1 - 0.575| = 0.4375.
-        probabilities = [[0.95, 0.05], [0.85, 0.15], [0.6, 0.4], [0.55, 0.45]]
-        result = evaluate_classifier([0, 1, 0, 0], probabilities)
-        self.assertAllClose(result["expected_calibration_error"], 0.4375, atol=1e-12)
-        filled = [(b["lower"], b["count"], b["accuracy"], b["confidence"])
+        # 15 bins of width 1/15 (Guo et al. 2017). Confidences (predicted
+        # class 0) and whether they are right:
+        #   (14/15, 1]:     0.97 right, 0.98 wrong  -> acc 1/2, conf 0.975
+        #   (10/15, 11/15]: 0.70, 0.72 right, 0.71 wrong -> acc 2/3, conf 0.71
+        #   (8/15, 9/15]:   0.55 wrong              -> acc 0, conf 0.55
+        # ECE = 2/6 * 0.475 + 3/6 * |2/3 - 0.71| + 1/6 * 0.55 = 0.2716667.
+        confidence = [0.97, 0.98, 0.70, 0.72, 0.71, 0.55]
+        right = [True, False, True, True, False, False]
+        probabilities = [[c, 1 - c] for c in confidence]
+        labels = [0 if r else 1 for r in right]
+        result = evaluate_classifier(labels, probabilities)
+        self.assertAllClose(result["expected_calibration_error"],
+                            2 / 6 * 0.475 + 3 / 6 * (0.71 - 2 / 3) + 1 / 6 * 0.55, atol=1e-12)
+        self.assertAllClose(result["expected_calibration_error"], 0.2716667, atol=1e-7)
+        self.assertLen(result["calibration_bins"], 15)
+        filled = [(b["lower"], b["upper"], b["count"], b["accuracy"], b["confidence"])
                   for b in result["calibration_bins"] if b["count"]]
-        self.assertAllClose(filled, [(0.5, 2, 1.0, 0.575), (0.8, 1, 0.0, 0.85),
-                                     (0.9, 1, 1.0, 0.95)])
-        self.assertLen(result["calibration_bins"], 10)
+        self.assertAllClose(filled, [(8 / 15, 9 / 15, 1, 0.0, 0.55),
+                                     (10 / 15, 11 / 15, 3, 2 / 3, 0.71),
+                                     (14 / 15, 1.0, 2, 0.5, 0.975)])
+        # The same data in 10 bins: 0.70 moves to (0.6, 0.7], alone and right.
+        ten = evaluate_classifier(labels, probabilities, num_bins=10)
+        self.assertLen(ten["calibration_bins"], 10)
+        self.assertAllClose(ten["expected_calibration_error"],
+                            2 / 6 * 0.475 + 1 / 6 * 0.30 + 2 / 6 * 0.215 + 1 / 6 * 0.55,
+                            atol=1e-12)
+        # Another example, from before the default became 15 bins, in 10 bins:
+        # (1/4)|1 - 0.95| + (1/4)|0 - 0.85| + (2/4)|1 - 0.575| = 0.4375.
+        old = evaluate_classifier([0, 1, 0, 0], [[0.95, 0.05], [0.85, 0.15], [0.6, 0.4],
+                                                 [0.55, 0.45]], num_bins=10)
+        self.assertAllClose(old["expected_calibration_error"], 0.4375, atol=1e-12)
+
+    def test_expected_calibration_error_is_zero_when_calibrated(self):
+        # Each bin's accuracy equals its mean confidence: 4 examples at 0.75
+        # with 3 right; 5 at 0.6 with 3 right; 2 at 1.0, both right.
+        confidence = [0.75] * 4 + [0.6] * 5 + [1.0] * 2
+        right = [1, 1, 1, 0] + [1, 1, 1, 0, 0] + [1, 1]
+        probabilities = [[c, 1 - c] for c in confidence]
+        result = evaluate_classifier([1 - r for r in right], probabilities)
+        self.assertAllClose(result["expected_calibration_error"], 0.0, atol=1e-12)
+        self.assertEqual(sum(b["count"] for b in result["calibration_bins"]), 11)
         perfect = evaluate_classifier([0, 1], [[1.0, 0.0], [0.0, 1.0]])
         self.assertEqual(perfect["expected_calibration_error"], 0.0)
         self.assertEqual(perfect["most_confused"], [])
+        with self.assertRaisesRegex(ValueError, "`num_bins` must be an integer >= 1. "
+                                                "Received: num_bins=0"):
+            evaluate_classifier([0, 1], [[1.0, 0.0], [0.0, 1.0]], num_bins=0)
 
     def test_binary_one_column_and_one_hot_labels(self):
         positive = np.array([0.9, 0.2, 0.4, 0.7])

@@ -208,3 +208,50 @@ def test_ner(tmp_path):
                   "test entity recall:"):
         assert 0.0 <= number(stdout, label) <= 1.0
     assert number(stdout, "served vs python tag mismatches:") == 0
+
+
+def test_distillation(tmp_path):
+    stdout = run_example("distillation.py", "--output-dir", tmp_path / "out", cwd=tmp_path)
+
+    teacher = assert_accuracy(stdout, "teacher accuracy:", 32)
+    assert_accuracy(stdout, "student accuracy (labels only):", 32)
+    distilled = assert_accuracy(stdout, "student accuracy (distilled):", 32)
+    # Quantising the student must not change its test predictions much.
+    for quantization in ("dynamic_range", "float16"):
+        tflite = assert_accuracy(stdout, f"student tflite {quantization} accuracy:", 32)
+        assert abs(tflite - distilled) <= 1 / 32, (quantization, tflite, distilled)
+        assert number(stdout, f"{quantization}: max |TFLite - Keras| probability difference") < 1e-2
+    assert 0 <= teacher <= 1
+    assert "Teacher conversion refused: TFLite cannot convert 'text_classifier'" in stdout
+    assert number(stdout, "parameter ratio (teacher/student):") > 10
+    assert number(stdout, "size ratio (teacher/student int8):") > 10
+    assert (tmp_path / "out" / "student_serving" / "1" / "saved_model.pb").exists()
+    assert (tmp_path / "out" / "student_dynamic_range.tflite").stat().st_size > 0
+
+
+def test_multi_task(tmp_path):
+    stdout = run_example("multi_task.py", "--output-dir", tmp_path / "fashion", cwd=tmp_path)
+
+    assert_accuracy(stdout, "item accuracy:", 32)
+    assert_accuracy(stdout, "group accuracy:", 32)
+    assert 0 <= number(stdout, "ink mean absolute error:") < 1
+    assert abs(number(stdout, "weighted sum - total loss:")) < 1e-3
+    assert number(stdout, "served - predict max diff:") < 1e-4
+    assert "'ink', 'item_class_index'" in stdout
+    assert (tmp_path / "fashion" / "1" / "saved_model.pb").exists()
+
+
+def test_domain_adaptation_dann(tmp_path):
+    stdout = run_example("domain_adaptation_dann.py", cwd=tmp_path)
+
+    assert "source: 128 labelled MNIST images; target: 128 unlabelled digits" in stdout
+    assert "one batch: 64 rows, 32 labelled, domains [0.0, 1.0]" in stdout
+    assert_accuracy(stdout, "source-only MNIST test accuracy:", 64)
+    # One epoch on 128 images is near chance: only that each is a count of
+    # the 64 target test digits is checked, not which method wins.
+    for method in ("source-only", "dann", "mmd", "coral", "consistency"):
+        assert_accuracy(stdout, f"{method} target accuracy:", 64)
+    # 4 steps: the last one runs at dann_coefficient(3 / 4) = 0.9989.
+    assert number(stdout, "final gradient reversal coefficient:") == 0.9989
+    assert 0.0 <= number(stdout, "final DANN domain accuracy:") <= 1.0
+    assert 0.0 <= number(stdout, "final consistency pseudo-label rate:") <= 1.0

@@ -403,3 +403,44 @@ class ExportForServingTest(TestCase):
         with self.assertRaisesRegex(ValueError, r"differs from the model's input size"):
             export_for_serving(self.models["image"], base, image_size=(16, 16))
         self.assertEqual(os.listdir(base), [])
+
+
+class MultiOutputExportTest(TestCase):
+    """A model with named outputs (classification and regression) exports them all."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp()
+        cls.addClassCleanup(shutil.rmtree, cls.root, ignore_errors=True)
+        keras.utils.set_random_seed(0)
+        base = tiny.text_classifier(cls.root)
+        features = base.layers[-1].input
+        outputs = {
+            "sentiment": keras.layers.Dense(2, activation="softmax", name="sentiment")(features),
+            "rating": keras.layers.Dense(1, name="rating")(features),
+        }
+        cls.model = keras.Model(base.inputs, outputs)
+
+    def test_every_output_is_served(self):
+        path = export_for_serving(self.model, os.path.join(self.root, "multi"),
+                                  class_names={"sentiment": ["neg", "pos"]}, warmup=False)
+        fn = tf.saved_model.load(path).signatures["serving_default"]
+        served = fn(text=tf.constant(tiny.TEXTS))
+        self.assertEqual(sorted(served), ["rating", "sentiment_class_index",
+                                          "sentiment_class_name", "sentiment_probabilities",
+                                          "sentiment_score"])
+        expected = self.model(tf.constant(tiny.TEXTS))
+        self.assertAllClose(served["sentiment_probabilities"], expected["sentiment"], atol=1e-6)
+        self.assertAllClose(served["rating"], expected["rating"], atol=1e-6)
+        names = np.array(["neg", "pos"])[np.argmax(expected["sentiment"], -1)]
+        self.assertEqual([n.decode() for n in served["sentiment_class_name"].numpy()],
+                         names.tolist())
+
+    def test_class_names_must_name_softmax_outputs(self):
+        with self.assertRaisesRegex(ValueError, "pass `class_names` as a dict"):
+            export_for_serving(self.model, os.path.join(self.root, "bad1"),
+                               class_names=["neg", "pos"], warmup=False)
+        with self.assertRaisesRegex(ValueError, r"entries for \['rating'\], which are not softmax"):
+            export_for_serving(self.model, os.path.join(self.root, "bad2"),
+                               class_names={"rating": ["a"]}, warmup=False)

@@ -194,3 +194,34 @@ class FineTunePlanTest(TestCase):
             fine_tune(model, self._data(), l2_sp=-1)
         with self.assertRaisesRegex(ValueError, "needs `train_data` as a `tf.data.Dataset`"):
             fine_tune(model, [1, 2], plan="lp_ft")
+
+
+class AutoFullPlanTest(TestCase):
+    def test_auto_above_the_lp_ft_range_runs_the_full_plan_without_a_probe(self):
+        from unittest import mock
+
+        from keras_transfer.recipes import defaults
+
+        # Before the fix, "auto" reported "full" but still trained a linear
+        # probe and then fine-tuned from it (LP-FT), without the head phase.
+        per_class = defaults.LP_FT_MAX_PER_CLASS + 1
+        x = savedmodels.images(2 * per_class)
+        y = np.arange(2 * per_class) % 2
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(101)  # 2 steps per epoch
+        backbone = HubBackbone(savedmodels.image_feature_vector(self.temp_dir()),
+                               name="backbone")
+        inputs = keras.Input((8, 8, 3))
+        model = keras.Model(inputs, keras.layers.Dense(2, name="head")(backbone(inputs)))
+        with mock.patch("keras_transfer.recipes.fine_tune._probe",
+                        side_effect=AssertionError("the full plan trains no probe")):
+            history = fine_tune(model, data, epochs=1, head_epochs=1, learning_rate=1e-2,
+                                verbose=0, holdout=True)
+        self.assertEqual(history.plan["plan"], "full")
+        self.assertEqual(history.plan["examples_per_class"], per_class)
+        self.assertEqual(history.plan["holdout"], 0)
+        self.assertIn(f"{per_class} examples per class > {defaults.LP_FT_MAX_PER_CLASS}",
+                      history.plan["reason"])
+        # The head phase ran first: only the head trained for the first 2 steps.
+        self.assertEqual(history.stages[0], {**history.stages[0], "step": 0, "stage": 0})
+        self.assertEqual(history.stages[0]["trainable_groups"], ["head"])
+        self.assertGreater(history.stages[1]["step"], 0)

@@ -39,6 +39,8 @@ class WriteReportTest(TestCase):
         self.assert_valid_png(os.path.join(run_dir, "learning_curves.png"), (825, 1210))
         self.assert_valid_png(os.path.join(run_dir, "confusion_matrix.png"), (605, 737))
         self.assert_valid_png(os.path.join(run_dir, "per_class.png"), (352, 990))
+        # Reliability diagram 5.5 x 6.2 in.
+        self.assert_valid_png(os.path.join(run_dir, "reliability_diagram.png"), (682, 605))
 
         with open(path, encoding="utf-8") as file:
             report = file.read()
@@ -64,7 +66,11 @@ class WriteReportTest(TestCase):
             "| tulips \\| pink\\_ones | 0.6000 | 1.0000 | 0.7500 | 3 |",
             "| roses | tulips \\| pink\\_ones | 2 | 50.0% |",
             "| daisy | roses | 1 | 33.3% |",
-            "| (0.7, 0.8] | 10 | 0.700 | 0.800 |",
+            # All ten at confidence 0.8, seven right: 15 bins, ECE 0.1.
+            "| Expected calibration error (15 bins) | \u2013 | 0.1000 | \u2013 |",
+            "Expected calibration error (15 equal-width bins, Guo et al. 2017): 0.1000.",
+            "| (0.73, 0.80] | 10 | 0.700 | 0.800 | +0.100 |",
+            "![Reliability diagram](reliability_diagram.png)",
             "| seed | 7 |",
             "![Learning curves](learning_curves.png)",
             "![Confusion matrix](confusion_matrix.png)",
@@ -78,6 +84,62 @@ class WriteReportTest(TestCase):
             report)
         self.assertNotIn("<b>", report)
         self.assertNotIn("| default |", report)
+
+    def test_worst_predictions_shown_as_inputs(self):
+        # The worst predictions of report_data: ranks 1-3 are examples 2, 5
+        # and 6 (P(true) 0.1), then the seven right ones from index 0.
+        result = evaluation(examples=False)
+        self.assertEqual([w["index"] for w in result["worst_predictions"][:3]], [2, 5, 6])
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, size=(10, 300, 200, 3), dtype=np.uint8)
+        images[5] = 0
+        run_dir = self.get_temp_dir() + "/images"
+        path = write_report(run_dir, None, result, examples=images)
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        self.assertIn("| 1 | 2 | daisy | roses | 0.800 | 0.100 | ![example 2](worst_1.png) |",
+                      report)
+        self.assertIn("![example 5](worst_2.png)", report)
+        # One thumbnail per worst prediction, at most 96 pixels a side, the
+        # image sampled down (nearest pixel).
+        for rank in range(1, 9):
+            thumbnail = mpimg.imread(os.path.join(run_dir, f"worst_{rank}.png"))
+            self.assertEqual(thumbnail.shape[:2], (96, 64))
+        black = mpimg.imread(os.path.join(run_dir, "worst_2.png"))
+        self.assertEqual(float(black[..., :3].max()), 0.0)
+        first = mpimg.imread(os.path.join(run_dir, "worst_1.png"))[..., :3]
+        self.assertAllClose(first[0, 0] * 255, images[2, 0, 0], atol=0.5)
+        self.assertAllClose(first[-1, -1] * 255, images[2, -1, -1], atol=0.5)
+        self.assertFalse(os.path.exists(os.path.join(run_dir, "worst_9.png")))
+
+        # Audio: file names (escaped, cut); waveforms have no picture, so
+        # only their index and description.
+        names = {2: "clips/roses_*01*.wav", 5: "x" * 300 + ".wav"}
+        path = write_report(self.get_temp_dir() + "/audio", None, result, examples=names)
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        self.assertIn("| 0.800 | 0.100 | clips/roses\\_\\*01\\*.wav |", report)
+        self.assertIn("| " + "x" * 199 + "\u2026 |", report)
+        # Index 0 is not in `names`.
+        self.assertIn("| 4 | 0 | daisy | daisy (correct) | 0.800 | 0.800 | \u2013 |", report)
+        waveforms = np.zeros((10, 16000), "float32")
+        path = write_report(self.get_temp_dir() + "/waves", None, result, examples=waveforms)
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        self.assertIn("| Rank | Index | True | Predicted | P(predicted) | P(true) |\n", report)
+        self.assertIn("| 2 | 5 | roses | tulips \\| pink\\_ones | 0.800 | 0.100 |\n", report)
+        self.assertNotIn("worst_1.png", report)
+        self.assertFalse(os.path.exists(self.get_temp_dir() + "/waves/worst_1.png"))
+        # A grayscale float image in [0, 1], (h, w, 1).
+        gray = np.linspace(0, 1, 10 * 28 * 28).reshape(10, 28, 28, 1)
+        run_dir = self.get_temp_dir() + "/gray"
+        write_report(run_dir, None, result, examples=gray)
+        thumbnail = mpimg.imread(os.path.join(run_dir, "worst_1.png"))
+        self.assertEqual(thumbnail.shape[:2], (28, 28))
+        self.assertAllClose(thumbnail[-1, -1, 0], round(gray[2, -1, -1, 0] * 255) / 255,
+                            atol=1e-6)
+        with self.assertRaisesRegex(ValueError, "Received: examples of type int"):
+            write_report(self.get_temp_dir(), None, result, examples=3)
 
     def test_evaluation_only(self):
         run_dir = self.get_temp_dir() + "/eval_only"

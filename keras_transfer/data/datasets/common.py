@@ -1,4 +1,4 @@
-"""Helpers shared by the offline dataset loaders: subsampling and caching."""
+"""Helpers shared by the offline dataset loaders: partitions, subsampling, caching."""
 
 import hashlib
 import json
@@ -68,6 +68,38 @@ def stratified_sample(labels, num_examples, seed):
     picked = np.concatenate(picked)
     rng.shuffle(picked)
     return picked
+
+
+def grouped_partition(groups, test_share, seed):
+    """Fixed partition that keeps every group on one side: train or test.
+
+    The distinct groups (sorted) are shuffled once with `seed` and given to
+    the test pool, in that order, until it holds `test_share` of the rows
+    (the group that crosses the mark goes to test too). The same groups and
+    seed always give the same partition.
+
+    Args:
+        groups: array of shape `(n,)`. The group of each row (a movie, a
+            review, a document); rows of one group end on the same side.
+        test_share: float. Fraction of the rows wanted in the test pool.
+        seed: int. Seed of the group shuffle (a constant of each dataset).
+
+    Returns:
+        dict `{"train": indices, "test": indices}` of sorted int64 row
+        indices.
+    """
+    names, inverse, counts = np.unique(
+        groups, return_inverse=True, return_counts=True
+    )
+    order = np.random.RandomState(seed).permutation(len(names))
+    target = len(groups) * test_share
+    cumulative = np.cumsum(counts[order])
+    test_groups = order[: int(np.searchsorted(cumulative, target)) + 1]
+    is_test = np.isin(inverse, test_groups)
+    return {
+        "train": np.flatnonzero(~is_test),
+        "test": np.flatnonzero(is_test),
+    }
 
 
 def cached_arrays(name, options, build):

