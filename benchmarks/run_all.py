@@ -143,8 +143,10 @@ QUICK_BANNER = """\
 
 INTRO = """\
 Reproduce with one command: `make bench` (the quality scripts at full size,
-3 seeds; about 80 minutes on 2 quiet CPU cores) and `make bench-speed` (the
-speed ratios), or `make bench-quick` (quick mode; about 10 minutes). Each
+3 seeds; estimated at 80-90 minutes on 2 quiet CPU cores, 129 minutes on
+2026-12-02 on a shared machine), `make bench-language` (NER, masked-LM
+adaptation, ULMFiT), `make bench-shift` (domain shift) and `make bench-speed`
+(the speed ratios), or `make bench-quick` (quick mode). Each
 script also runs alone, e.g. `python benchmarks/text_quality.py --seeds 3`,
 and prints one JSON object; `benchmarks/results/latest.json` holds all of
 them (saved after every script).
