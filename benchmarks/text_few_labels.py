@@ -214,8 +214,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=None,
-                        help="default 1, for time: SetFit costs minutes a seed on 2 CPU "
-                             "cores (quick: 1)")
+                        help="default 3 (about 3.5 minutes a seed on 2 CPU cores; quick: 1)")
     parser.add_argument("--labels-per-class", type=int, nargs="+", default=None,
                         help="default 8")
     parser.add_argument("--test", type=int, default=None, help="default 1000 (quick: 160)")
@@ -224,7 +223,7 @@ def main():
                              "quick: 64)")
     args = parser.parse_args()
     quick = {"seeds": 1, "labels_per_class": [8], "test": 160, "num_pairs": 64}
-    full = {"seeds": 1, "labels_per_class": [8], "test": 1000}
+    full = {"seeds": 3, "labels_per_class": [8], "test": 1000}
     args = harness.apply_defaults(args, quick, full)
     args.seeds = list(range(args.seeds))
     harness.setup_logging()
