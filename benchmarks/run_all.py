@@ -432,7 +432,9 @@ def language_section(scripts):
 
 SHIFT_TITLES = {"mnist_to_digits": "MNIST → scikit-learn digits (image)",
                 "movies_to_amazon": "Movie reviews → Amazon reviews (text, VADER)",
-                "movies_to_tweets": "Movie reviews → tweets (text, VADER)"}
+                "movies_to_tweets": "Movie reviews → tweets (text, VADER)",
+                "commands_clean_to_noisy":
+                    "Clean spoken commands → noisy, unseen voices (audio)"}
 
 
 def shift_section(scripts):
@@ -452,11 +454,18 @@ def shift_section(scripts):
         lines += [f"Text features: frozen `{embedding['backbone']}` embeddings of "
                   f"{embedding['texts']} texts, computed once in "
                   f"{embedding['seconds']:.0f} s (not in `train s`).", ""]
+    embedding = result.get("audio_embedding")
+    if embedding:
+        lines += [f"Audio features: frozen `{embedding['backbone']}` embeddings of "
+                  f"{embedding['clips']} clips, computed once in "
+                  f"{embedding['seconds']:.0f} s (not in `train s`).", ""]
     for shift in result["shifts"]:
         title = SHIFT_TITLES.get(shift["name"], shift["name"])
         lines += [f"### {title}", "",
-                  f"`{shift['source']}` ({shift['source_examples']} labelled) → "
-                  f"`{shift['target']}` ({shift['target_examples']} unlabelled, "
+                  f"{shift.get('source_label', '`' + shift['source'] + '`')} "
+                  f"({shift['source_examples']} labelled) → "
+                  f"{shift.get('target_label', '`' + shift['target'] + '`')} "
+                  f"({shift['target_examples']} unlabelled, "
                   f"{shift['test_examples']} test; majority share "
                   f"{shift['test_majority_share']:.3f}); {shift['features']}; "
                   f"{shift['settings']['epochs']} epochs.", "",

@@ -189,10 +189,15 @@ class RenderMarkdownTest(TestCase):
                  "methods": methods, "gap_closed": {"dann": 0.3333, "consistency": -0.1667}}
         text_shift = dict(shift, name="movies_to_tweets", source="vader_movies",
                           target="vader_tweets", gap_closed={"dann": None})
+        audio_shift = dict(shift, name="commands_clean_to_noisy", source="spoken_commands",
+                           target="spoken_commands", source_label="`spoken_commands` clean",
+                           target_label="`spoken_commands` noisy")
         run["scripts"]["domain_shift"] = {"seconds": 5400.0, "returncode": 0, "result": {
             "benchmark": "domain_shift", "seeds": [0, 1, 2],
             "text_embedding": {"backbone": "minilm_l6", "texts": 13121, "seconds": 512.4},
-            "shifts": [shift, text_shift]}}
+            "audio_embedding": {"backbone": "speech_embedding", "clips": 2100,
+                                "seconds": 30.2},
+            "shifts": [shift, text_shift, audio_shift]}}
         text = self.run_all.render_markdown(run)
         self.assertIn("## Domain shift", text)
         self.assertIn("`make bench-shift`", text)
@@ -211,6 +216,11 @@ class RenderMarkdownTest(TestCase):
         self.assertIn("### Movie reviews → tweets (text, VADER)", text)
         tweets = text[text.index("### Movie reviews → tweets"):]
         self.assertIn("| dann | dann what | 0.700 ± 0.010 | 0.660 ± 0.000 | – |", tweets)
+        self.assertIn("frozen `speech_embedding` embeddings of 2100 clips, computed once in "
+                      "30 s", text)
+        self.assertIn("### Clean spoken commands → noisy, unseen voices (audio)", text)
+        self.assertIn("`spoken_commands` clean (4000 labelled) → `spoken_commands` noisy (1198 "
+                      "unlabelled", text)
         self.assertLess(text.index("## Domain shift"), text.index("## Speed"))
         self.assertNotIn("## Domain shift", self.run_all.render_markdown(RUN))
         self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift",))
