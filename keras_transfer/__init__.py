@@ -46,6 +46,7 @@ from keras_transfer.groups.layer_group import LayerGroup
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.heads.classification_head import ClassificationHead
 from keras_transfer.heads.prototypical_head import PrototypicalHead
+from keras_transfer.heads.yolo_head import YoloHead
 from keras_transfer.layers.attention_weighted_average import AttentionWeightedAverage
 from keras_transfer.layers.gradient_reversal import GradientReversal
 from keras_transfer.layers.hub_backbone import HubBackbone
@@ -57,7 +58,9 @@ from keras_transfer.losses.coral_loss import coral_loss
 from keras_transfer.losses.consistency_loss import consistency_loss
 from keras_transfer.losses.mmd_loss import MMDLoss
 from keras_transfer.losses.mmd_loss import mmd_loss
+from keras_transfer.losses.yolo_loss import YoloLoss
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
+from keras_transfer.models.build_detector import build_detector
 from keras_transfer.models.build_domain_adaptation_model import build_domain_adaptation_model
 from keras_transfer.models.build_image_classifier import build_image_classifier
 from keras_transfer.models.build_multi_task_model import build_multi_task_model

@@ -26,7 +26,7 @@ KERAS_OBJECTS = {
     "LRFinder", "MaskedLanguageModel", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead",
     "ProtoNet",
     "ScaledSchedule",
-    "SlantedTriangular", "TrimPadding",
+    "SlantedTriangular", "TrimPadding", "YoloHead", "YoloLoss",
 }
 # Provider-internal layers are registered where they live (their models are
 # saved as `.keras` in tests), not exported.
