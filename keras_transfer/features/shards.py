@@ -3,8 +3,9 @@
 `FeatureCache(directory=...)` keeps its features here instead of in memory:
 
 - `write_shards` writes batches as they are computed, one TFRecord record per
-  batch (each tensor of the batch serialized with `tf.io.serialize_tensor`,
-  which is exact: no float rounding), into files of about `shard_size` bytes,
+  batch (each tensor of the batch as a `TensorProto`, what
+  `tf.io.serialize_tensor` writes and `tf.io.parse_tensor` reads: exact, no
+  float rounding), into files of about `shard_size` bytes,
   then a `manifest.json` with each tensor's dtype and shape, each file's
   batch and example counts, byte size and SHA-256, and the fingerprint of the
   data and feature extractor they came from. Nothing is ever concatenated,
@@ -236,7 +237,7 @@ def _check_batch(flat, specs):
 def _serialize(flat):
     feature = {
         str(i): tf.train.Feature(bytes_list=tf.train.BytesList(
-            value=[tf.io.serialize_tensor(tf.constant(array)).numpy()]))
+            value=[tf.make_tensor_proto(array).SerializeToString()]))
         for i, array in enumerate(flat)
     }
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
