@@ -33,7 +33,7 @@ ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
            "domain_shift", "hub_overhead", "precision_speed", "bf16_profile",
-           "feature_cache")
+           "feature_cache", "feature_cache_memory")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
 SHIFT = ("domain_shift",)
@@ -44,7 +44,8 @@ SHIFT = ("domain_shift",)
 GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_shot",),
           "language": LANGUAGE,
           "shift": SHIFT,
-          "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache")}
+          "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache",
+                    "feature_cache_memory")}
 # Scripts that are another script with fixed arguments.
 ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
@@ -562,6 +563,28 @@ def cache_lines(cache):
             f"{cache['head_max_abs_diff']:.1e} |", ""]
 
 
+def memory_lines(memory):
+    mib = 2**20
+    return [f"### Features larger than the memory cap (`feature_cache_memory.py`: "
+            f"{memory['examples']} examples x {memory['feature_dim']} float32 features, "
+            f"{memory['shards']} files)", "",
+            "`FeatureCache(directory=...)` writes the features to sharded TFRecord files "
+            "and streams them back; the head trains on them with `shuffle=True`. Peak RSS "
+            "is the kernel's high-water mark (`VmHWM`); the cap is a watchdog on `VmRSS`, "
+            "not an address-space limit (see the script's docstring).", "",
+            "| measure | value |", "|---|---|",
+            f"| features | {memory['feature_bytes'] / mib:.0f} MiB |",
+            f"| memory cap | {memory['rss_cap_bytes'] / mib:.0f} MiB |",
+            f"| RSS before extraction (Python, TensorFlow, model) | "
+            f"{memory['baseline_rss_bytes'] / mib:.0f} MiB |",
+            f"| peak RSS while extracting | {memory['peak_rss_extract_bytes'] / mib:.0f} MiB |",
+            f"| peak RSS while training ({memory['epochs']} epochs) | "
+            f"{memory['peak_rss_fit_bytes'] / mib:.0f} MiB |",
+            f"| within the cap | {'yes' if memory['within_cap'] else 'no'} |",
+            f"| extraction / epoch seconds | {memory['extract_s']} / "
+            f"{', '.join(str(s) for s in memory['epoch_s'])} |", ""]
+
+
 def speed_section(scripts):
     def result(name):
         return (scripts.get(name) or {}).get("result")
@@ -575,6 +598,8 @@ def speed_section(scripts):
         lines += profile_lines(result("bf16_profile"))
     if result("feature_cache"):
         lines += cache_lines(result("feature_cache"))
+    if result("feature_cache_memory"):
+        lines += memory_lines(result("feature_cache_memory"))
     resolution = (result("image_quality") or {}).get("resolution")
     if resolution:
         lines += [f"Input resolution: the frozen EfficientNet-Lite0 forward pass at "

@@ -16,6 +16,7 @@ from keras_transfer.data.image_boxes import ImageBoxes
 from keras_transfer.data.loaders import from_arrays
 from keras_transfer.data.loaders import from_directory
 from keras_transfer.data.loaders import from_tfds
+from keras_transfer.data.loaders import from_tfrecords
 from keras_transfer.data.make_contrastive_pairs import make_contrastive_pairs
 from keras_transfer.data.mask_tokens import mask_tokens
 from keras_transfer.data.masked_lm_dataset import masked_lm_dataset

@@ -128,6 +128,24 @@ class RenderMarkdownTest(TestCase):
         self.assertIn("| casts | 0 (0%) | 20 (2%) | – |", text)
         self.assertIn("| **wall ms per step** | 1100 | 850 | 1.29 |", text)
 
+    def test_feature_cache_memory_table(self):
+        run = copy.deepcopy(RUN)
+        mib = 2**20
+        run["scripts"]["feature_cache_memory"] = {"seconds": 60.0, "returncode": 0, "result": {
+            "benchmark": "feature_cache_memory", "examples": 8192, "feature_dim": 4096,
+            "shards": 2, "epochs": 2, "feature_bytes": 128 * mib,
+            "rss_cap_bytes": 1024 * mib, "baseline_rss_bytes": 654 * mib,
+            "peak_rss_extract_bytes": 713 * mib, "peak_rss_fit_bytes": 834 * mib,
+            "within_cap": True, "extract_s": 32.1, "epoch_s": [6.1, 1.4]}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("(`feature_cache_memory.py`: 8192 examples x 4096 float32 features, "
+                      "2 files)", text)
+        self.assertIn("| features | 128 MiB |", text)
+        self.assertIn("| peak RSS while training (2 epochs) | 834 MiB |", text)
+        self.assertIn("| within the cap | yes |", text)
+        self.assertIn("| extraction / epoch seconds | 32.1 / 6.1, 1.4 |", text)
+        self.assertIn("feature_cache_memory", self.run_all.GROUPS["speed"])
+
     def test_language_tables(self):
         run = copy.deepcopy(RUN)
         ner_methods = {"frozen_logreg": {

@@ -144,7 +144,7 @@ def test_feature_caching(tmp_path):
     assert abs(assert_accuracy(stdout, "end-to-end accuracy:", 32)
                - assert_accuracy(stdout, "cached-features accuracy:", 32)) <= 1 / 32
     assert number(stdout, "speed-up (time ratio):") > 0
-    assert (tmp_path / "features" / "train" / "meta.json").exists()
+    assert (tmp_path / "features" / "train" / "manifest.json").exists()
 
 
 def test_few_shot(tmp_path):
