@@ -17,6 +17,8 @@ from keras_transfer import data
 from keras_transfer import detection
 from keras_transfer import distribute
 from keras_transfer import language_models
+from keras_transfer import metrics
+from keras_transfer import speech
 from keras_transfer.api_export import custom_objects
 from keras_transfer.backbones.conversion import backbone_path
 from keras_transfer.backbones.hub_format import save_hub_savedmodel
@@ -45,6 +47,7 @@ from keras_transfer.features.feature_cache import FeatureCache
 from keras_transfer.groups.layer_group import LayerGroup
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.heads.classification_head import ClassificationHead
+from keras_transfer.heads.ctc_head import CTCHead
 from keras_transfer.heads.prototypical_head import PrototypicalHead
 from keras_transfer.layers.attention_weighted_average import AttentionWeightedAverage
 from keras_transfer.layers.gradient_reversal import GradientReversal
@@ -53,15 +56,19 @@ from keras_transfer.layers.image_augmentation import strong_image_augmentation
 from keras_transfer.layers.image_augmentation import weak_image_augmentation
 from keras_transfer.layers.trim_padding import TrimPadding
 from keras_transfer.losses.coral_loss import CoralLoss
+from keras_transfer.losses.ctc_loss import CTCLoss
 from keras_transfer.losses.coral_loss import coral_loss
 from keras_transfer.losses.consistency_loss import consistency_loss
 from keras_transfer.losses.mmd_loss import MMDLoss
 from keras_transfer.losses.mmd_loss import mmd_loss
+from keras_transfer.metrics.character_error_rate import CharacterErrorRate
+from keras_transfer.metrics.word_error_rate import WordErrorRate
 from keras_transfer.models.build_audio_classifier import build_audio_classifier
 from keras_transfer.models.build_domain_adaptation_model import build_domain_adaptation_model
 from keras_transfer.models.build_image_classifier import build_image_classifier
 from keras_transfer.models.build_multi_task_model import build_multi_task_model
 from keras_transfer.models.build_sentence_similarity_model import build_sentence_similarity_model
+from keras_transfer.models.build_speech_recognizer import build_speech_recognizer
 from keras_transfer.models.build_student import build_student
 from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.models.build_token_classifier import build_token_classifier
