@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
-    "AttentionWeightedAverage", "ClassificationHead", "ConsistencyModel", "CoralLoss",
+    "AttentionWeightedAverage", "BackupAndRestore", "ClassificationHead", "ConsistencyModel", "CoralLoss",
     "DiscriminativeLR",
     "DiscriminativeOptimizer", "GradientReversal", "GradientReversalScheduler", "HubBackbone",
     "L2SP", "MMDLoss",
