@@ -33,7 +33,7 @@ ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
            "domain_shift", "hub_overhead", "precision_speed", "bf16_profile",
-           "feature_cache", "feature_cache_memory")
+           "feature_cache", "feature_cache_memory", "multi_worker")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
 SHIFT = ("domain_shift",)
@@ -45,7 +45,7 @@ GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_sh
           "language": LANGUAGE,
           "shift": SHIFT,
           "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache",
-                    "feature_cache_memory")}
+                    "feature_cache_memory", "multi_worker")}
 # Scripts that are another script with fixed arguments.
 ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
@@ -585,6 +585,21 @@ def memory_lines(memory):
             f"{', '.join(str(s) for s in memory['epoch_s'])} |", ""]
 
 
+def multi_worker_lines(result):
+    speed = result["examples_per_s"]
+    return [f"### Multi-worker overhead (`multi_worker.py`: {result['model']}, global batch "
+            f"{result['global_batch']}, median of {result['repeats']} run(s))", "",
+            "Both configurations share this machine's CPU cores, so the ratio is the cost "
+            "of the 2-worker all-reduce and of splitting each step, not a speed-up.", "",
+            "| measure | value |", "|---|---|",
+            f"| examples/s, 1 process | {speed['1_worker']} |",
+            f"| examples/s, 2 workers (MultiWorkerMirroredStrategy, 127.0.0.1) | "
+            f"{speed['2_workers']} |",
+            f"| 2 workers / 1 process | {result['two_over_one']} |",
+            f"| bytes all-reduced per step (gradient payload per worker) | "
+            f"{result['allreduce_bytes_per_step']:,} |", ""]
+
+
 def speed_section(scripts):
     def result(name):
         return (scripts.get(name) or {}).get("result")
@@ -600,6 +615,8 @@ def speed_section(scripts):
         lines += cache_lines(result("feature_cache"))
     if result("feature_cache_memory"):
         lines += memory_lines(result("feature_cache_memory"))
+    if result("multi_worker"):
+        lines += multi_worker_lines(result("multi_worker"))
     resolution = (result("image_quality") or {}).get("resolution")
     if resolution:
         lines += [f"Input resolution: the frozen EfficientNet-Lite0 forward pass at "

@@ -30,6 +30,7 @@ from keras_transfer.callbacks.discriminative_lr import DiscriminativeLR
 from keras_transfer.callbacks.gradient_reversal_scheduler import GradientReversalScheduler
 from keras_transfer.callbacks.lr_finder import LRFinder
 from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezing
+from keras_transfer.distribute.backup_and_restore import BackupAndRestore
 from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.distribute.strategy import get_strategy
 from keras_transfer.evaluation.compression_report import compression_report

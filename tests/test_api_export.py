@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
-    "AttentionWeightedAverage", "CTCHead", "CTCLoss", "CharacterErrorRate", "ClassificationHead",
-    "ConsistencyModel", "CoralLoss",
+    "AttentionWeightedAverage", "BackupAndRestore", "CTCHead", "CTCLoss", "CharacterErrorRate",
+    "ClassificationHead", "ConsistencyModel", "CoralLoss",
     "DiscriminativeLR",
     "DiscriminativeOptimizer", "GradientReversal", "GradientReversalScheduler", "HubBackbone",
     "L2SP", "MMDLoss",

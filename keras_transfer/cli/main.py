@@ -132,6 +132,11 @@ def build_parser():
                                        "unfreezing with discriminative learning rates; "
                                        "evaluate, export, report.")
     _add_fit_arguments(fit)
+    fit.add_argument("--workers", type=int, default=1,
+                     help="train in this many local worker processes "
+                          "(MultiWorkerMirroredStrategy on 127.0.0.1, to try multi-worker "
+                          "training on one machine; on a cluster, set TF_CONFIG on each "
+                          "machine instead, see docs/distributed.md) (default: %(default)s)")
     demo = verbs.add_parser("demo", help="fit the embedded default (MiniLM-L6 on Rotten Tomatoes)",
                             description="The embedded default: all-MiniLM-L6-v2 fine-tuned on "
                                         "Rotten Tomatoes critic snippets, offline.")
@@ -219,28 +224,39 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     verbose = 0 if args.quiet else 1
+
+    def call(verbose):
+        from keras_transfer.cli import verbs
+
+        return getattr(verbs, args.verb.replace("-", "_"))(args, verbose) or 0
+
+    return run_verb(args.verb, call, verbose)
+
+
+def run_verb(verb, call, verbose):
+    """Runs `call(verbose)` and returns its exit code; a user's error is one line on stderr.
+
+    Also the entry of each `fit --workers` worker (`keras_transfer.cli.fit_workers`).
+    """
     try:
         import tensorflow as tf
 
-        from keras_transfer.cli import verbs
-
         try:
-            return getattr(verbs, args.verb.replace("-", "_"))(args, verbose) or 0
+            return call(verbose)
         except tf.errors.OpError as error:
             message = " ".join((getattr(error, "message", "") or str(error)).split())
             raise UsageError(textwrap.shorten(message, 300)) from None
     except UsageError as error:
-        print(f"keras-transfer {args.verb}: error: {error}", file=sys.stderr)
+        print(f"keras-transfer {verb}: error: {error}", file=sys.stderr)
         return 2
     except (ValueError, FileNotFoundError, FileExistsError, OSError, ImportError) as error:
         message = " ".join(str(error).split())
-        print(f"keras-transfer {args.verb}: error: {textwrap.shorten(message, 600)}",
+        print(f"keras-transfer {verb}: error: {textwrap.shorten(message, 600)}",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"keras-transfer {args.verb}: interrupted", file=sys.stderr)
+        print(f"keras-transfer {verb}: interrupted", file=sys.stderr)
         return 130
-
 
 if __name__ == "__main__":
     sys.exit(main())

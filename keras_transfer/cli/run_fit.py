@@ -43,23 +43,28 @@ def _builder(modality):
 
 def run_fit(config, verbose=1):
     """Runs the pipeline for a config dict (the CLI's arguments); returns the metrics."""
+    from keras_transfer.distribute.chief import is_chief
     from keras_transfer.distribute.strategy import get_strategy
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
     from keras_transfer.recipes.fine_tune import fine_tune
 
     started = time.perf_counter()
+    # First, before any TensorFlow op: MultiWorkerMirroredStrategy (TF_CONFIG,
+    # `fit --workers`) configures the runtime's collective ops.
+    strategy = get_strategy(config.get("strategy", "auto"))
+    chief = is_chief(strategy)
     backbone = check_backbone(config["backbone"],
                               config.get("task") or dataset_modality(config["data"]))
     if is_tagging_data(config["data"]):
         return run_tag(config, backbone, verbose), None, None
-    run_dir = prepare_run_dir(config)
+    # Other workers of a cluster write only temporary copies (`_write_path`).
+    run_dir = prepare_run_dir(config) if chief else Path(config["output"])
     keras.utils.set_random_seed(config["seed"])
 
     source = load_source(config["data"], config.get("task"), config["batch_size"],
                          config.get("num_train"), config.get("num_test"), config["seed"],
                          config.get("image_size"))
     say(f"Data: {source.description}; classes: {source.class_names}", verbose)
-    strategy = get_strategy(config.get("strategy", "auto"))
     build = _builder(source.modality)
     kwargs = dict(num_classes=len(source.class_names), trainable=False,
                   precision=config.get("precision"), strategy=strategy)
@@ -128,17 +133,21 @@ def run_fit(config, verbose=1):
     say(f"Accuracy: {before} -> final ({chosen['plan']}) {evaluation['accuracy']:.4f}",
         verbose)
 
-    model_path = run_dir / "model.keras"
-    model.save(model_path)
+    # Every worker saves and exports (reading variables can take part in
+    # collective ops); only the chief's files stay.
+    model.save(_write_path(run_dir / "model.keras", strategy))
     serving = None
     if config.get("export", True):
         from keras_transfer.export.export_for_serving import export_for_serving
 
-        serving = export_for_serving(model, run_dir / "serving", class_names=source.class_names,
-                                     modality=source.modality,
+        serving = export_for_serving(model, _write_path(run_dir / "serving", strategy),
+                                     class_names=source.class_names, modality=source.modality,
                                      image_size=_image_size(config, source.modality))
         metrics["serving_export"] = str(serving)
-        say(f"TF Serving export: {serving}", verbose)
+        say(f"TF Serving export: {serving}", verbose and chief)
+    if not chief:
+        tf.io.gfile.rmtree(os.path.dirname(_write_path(run_dir / "model.keras", strategy)))
+        return metrics, model, source
 
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     metrics["environment"] = {"python": platform.python_version(), "tensorflow": tf.__version__,
@@ -151,6 +160,15 @@ def run_fit(config, verbose=1):
                      _worst_inputs(source, evaluation), cross_validation)
     metrics["report"] = str(report) if report else None
     return metrics, model, source
+
+
+def _write_path(path, strategy):
+    """`path` on the chief, `<run dir>/workertemp_<id>/<name>` on other workers."""
+    from keras_transfer.distribute.chief import worker_write_path
+
+    path = Path(worker_write_path(path, strategy))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _choose_plan(config, train):

@@ -42,9 +42,17 @@ def _fit_config(args):
 
 
 def fit(args, verbose):
+    from keras_transfer.cli.fit_workers import check_workers, launch
     from keras_transfer.cli.run_fit import run_fit
 
-    metrics, _, _ = run_fit(_fit_config(args), verbose)
+    config = _fit_config(args)
+    check_workers(config)
+    if config["workers"] > 1:
+        if is_tagging_data(config["data"]):
+            raise UsageError("--workers is for classifiers; a token-classification "
+                             "dataset trains in one process")
+        return launch(config, verbose)
+    metrics, _, _ = run_fit(config, verbose)
     _summary(metrics)
     return 0
 

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.features import shards
 from keras_transfer.utils.argument_validation import check_int
 
@@ -281,6 +282,7 @@ class FeatureCache:
             ValueError: if neither the model nor `head_model` is compiled.
         """
         self.compile_head()
+        enable_multi_worker_fit(self.head_model)  # a no-op unless under multi-worker MWMS
         if isinstance(x, tf.data.Dataset):
             # Keras ignores `shuffle` for datasets, but warns when it is True.
             kwargs.setdefault("shuffle", False)

@@ -146,6 +146,23 @@ class RenderMarkdownTest(TestCase):
         self.assertIn("| extraction / epoch seconds | 32.1 / 6.1, 1.4 |", text)
         self.assertIn("feature_cache_memory", self.run_all.GROUPS["speed"])
 
+    def test_multi_worker_table(self):
+        run = copy.deepcopy(RUN)
+        run["scripts"]["multi_worker"] = {"seconds": 60.0, "returncode": 0, "result": {
+            "benchmark": "multi_worker", "model": "MLP 1280-512-512-10, Adam",
+            "global_batch": 64, "repeats": 3,
+            "examples_per_s": {"1_worker": 5000.0, "2_workers": 2500.0},
+            "two_over_one": 0.5, "allreduce_bytes_per_step": 3692584}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("### Multi-worker overhead (`multi_worker.py`: MLP 1280-512-512-10, "
+                      "Adam, global batch 64, median of 3 run(s))", text)
+        self.assertIn("| examples/s, 2 workers (MultiWorkerMirroredStrategy, 127.0.0.1) "
+                      "| 2500.0 |", text)
+        self.assertIn("| 2 workers / 1 process | 0.5 |", text)
+        self.assertIn("| bytes all-reduced per step (gradient payload per worker) | "
+                      "3,692,584 |", text)
+        self.assertIn("multi_worker", self.run_all.GROUPS["speed"])
+
     def test_language_tables(self):
         run = copy.deepcopy(RUN)
         ner_methods = {"frozen_logreg": {

@@ -15,25 +15,6 @@ from tests import savedmodels
 from tests.export import tiny_classifiers
 
 
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("images")
-    rng = np.random.default_rng(0)
-    for split in ("train", "test"):
-        for label, level in (("dark", 40), ("light", 200)):
-            folder = root / split / label
-            folder.mkdir(parents=True)
-            for i in range(8 if split == "train" else 4):
-                pixels = np.clip(level + rng.normal(0, 10, (12, 12, 3)), 0, 255).astype("uint8")
-                (folder / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
-    return root
-
-
-@pytest.fixture(scope="module")
-def tiny_backbone(tmp_path_factory):
-    return savedmodels.image_feature_vector(str(tmp_path_factory.mktemp("backbone")))
-
-
 def test_fit_predict_evaluate_export(image_folder, tiny_backbone, tmp_path, capsys):
     run = tmp_path / "run"
     code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", str(image_folder),
