@@ -1,7 +1,7 @@
-"""Unsupervised domain adaptation under three shifts: how much of the gap each method closes.
+"""Unsupervised domain adaptation under four shifts: how much of the gap each method closes.
 
     python benchmarks/domain_shift.py [--quick] [--seeds 3] [--epochs 10]
-        [--shifts mnist_to_digits,movies_to_amazon,movies_to_tweets]
+        [--shifts mnist_to_digits,movies_to_amazon,movies_to_tweets,commands_clean_to_noisy]
 
 Issue #15. For each shift, a classifier sees labelled source examples and
 unlabelled target examples (the target train split's inputs; its labels are
@@ -13,18 +13,27 @@ never read), and is scored on the target test split:
 - `movies_to_amazon`: `vader_movies` -> `vader_amazon`, sentences;
   features: frozen MiniLM-L6 sentence embeddings (384-d, computed once) ->
   Dense 256 ReLU, trained;
-- `movies_to_tweets`: `vader_movies` -> `vader_tweets`, tweets; the same.
+- `movies_to_tweets`: `vader_movies` -> `vader_tweets`, tweets; the same;
+- `commands_clean_to_noisy`: `spoken_commands` (35 words, one-second
+  16 kHz clips) clean, said by the 30 training voices -> the same words in
+  white or babble noise at 0-10 dB SNR (`noise="mixed"`), said by the 14
+  voices of its test split, which the source never hears (babble from 5
+  more unheard voices). The target is that test split (700 clips), cut
+  into two stratified halves: target train (unlabelled; labelled only for
+  the oracle) and target test, the same voices but different clips.
+  Features: frozen speech_embedding clip embeddings (96-d, computed once)
+  -> LayerNorm (the embedding reaches about +-70) -> Dense 256, trained.
 
 Text runs on frozen MiniLM features, not a fine-tuned encoder: fine-tuning
 MiniLM cost 0.7 s per 32-snippet step on this machine (text_quality.py's
 full run: 173 s for 250 steps), so 10 epochs of 64 + 64-row batches over
 the 6,713 movie snippets would take about 45 minutes per method and seed,
 about a day for the whole grid; one frozen embedding pass serves every
-method and seed. (An audio shift, `spoken_commands` clean -> babble-noisy
-unseen speakers on speech_embedding features, is not included yet.)
+method and seed. Audio does the same for the same reason
+(benchmarks/audio_quality.py fine-tunes speech_embedding instead).
 Methods (every neural one with the same features, head, Adam 1e-3, batch
 64 source + 64 target rows, `--epochs` passes over the source; `seconds` is
-training time, the text shifts' shared embedding time is reported apart):
+training time, the text and audio embedding time is reported apart):
 
 - `source_only`: `build_domain_adaptation_model(..., domain_loss_weight=0)`
   (the domain branch trains on its own, the features never see it);
@@ -36,7 +45,7 @@ training time, the text shifts' shared embedding time is reported apart):
   `strong_image_augmentation()` (RandAugment + RandomErasing). Text
   features have no natural augmentation: weak = Dropout(0.1), strong =
   Dropout(0.3) + GaussianNoise(0.05 x the features' mean std) on the
-  embedding, a stand-in for token dropout;
+  embedding, a stand-in for token dropout; audio features the same;
 - `target_oracle`: the source-only model trained on the *labelled* target
   train split instead (the upper bound of unsupervised adaptation).
 
@@ -48,9 +57,12 @@ shuffling, dropout and augmentation.
 
 Full mode: every example of each split (mnist_5k 4,000 train; digits 1,198
 train / 599 test; vader_movies 6,713 train; vader_amazon 1,984 / 992;
-vader_tweets 2,288 / 1,144), 10 epochs, 3 seeds. Quick (a smoke run; its
-numbers say nothing): 256 source, 256 target, 128 test examples per shift,
-2 epochs, 1 seed.
+vader_tweets 2,288 / 1,144; spoken_commands 1,400 clean train, 350 / 350
+noisy target), 10 epochs, 3 seeds. Quick (a smoke run; its numbers say
+nothing): 256 source, 256 target, 128 test examples per shift, 2 epochs,
+1 seed. Both modes read the spoken_commands clips from the dataset cache
+(its default 40 train / 20 test clips per word, clean and mixed); the
+first use synthesizes them with espeak-ng (about a minute per 1,400).
 
 Cost, measured on 2 CPU cores shared with another benchmark
 (benchmarks/results/domain_shift-quick.json and a 6-epoch repeat of it):
@@ -62,7 +74,13 @@ per second. Full mode, estimated from these: images 5 x 620 steps + the
 oracle's 180 per seed, x 3 seeds ≈ 15-25 minutes; text 13,121 texts to
 embed ≈ 5-9 minutes, then 5 x 1,040 steps + the oracle's 310-350 per
 shift and seed, x 2 shifts x 3 seeds ≈ 10-20 minutes; about 45 minutes in
-all (not run here).
+all (not run here). The audio shift adds little: its quick run alone
+(`--quick --shifts commands_clean_to_noisy`) took 15.6 s to embed 640
+clips (about 9 s of it building speech_embedding; then 100-120 clips per
+second) and 5.5-8.5 s per method for 8 steps, nearly all tracing. Full
+mode, estimated from these and the text-feature step cost above: 2,100
+clips to embed ≈ 20-30 s, then 5 x 210 steps + the oracle's 50 per seed,
+x 3 seeds ≈ 3-5 minutes (not run here).
 
 One JSON object on stdout (progress on stderr).
 """
@@ -85,6 +103,16 @@ SHIFTS = {
                          "target": "vader_amazon"},
     "movies_to_tweets": {"modality": "text", "source": "vader_movies",
                          "target": "vader_tweets"},
+    # Both sides are spoken_commands: clean clips of the training voices ->
+    # white/babble noise (0-10 dB) on the voices of its test split, which the
+    # source never hears; that split is cut in two for target train and test.
+    "commands_clean_to_noisy": {"modality": "audio", "source": "spoken_commands",
+                                "target": "spoken_commands",
+                                "source_options": {"noise": None},
+                                "target_options": {"noise": "mixed", "snr_db": [0.0, 10.0]},
+                                "source_label": "`spoken_commands` clean, training voices",
+                                "target_label": "`spoken_commands` in white or babble noise "
+                                                "at 0-10 dB SNR, unseen voices"},
 }
 ADAPTATION = ("dann", "mmd", "coral", "consistency")
 METHODS = ("source_only",) + ADAPTATION + ("target_oracle",)
@@ -99,59 +127,102 @@ DESCRIPTIONS = {
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 TEXT_BACKBONE = "minilm_l6"
+AUDIO_BACKBONE = "speech_embedding"
+BACKBONES = {"text": TEXT_BACKBONE, "audio": AUDIO_BACKBONE}
 QUICK = {"seeds": 1, "epochs": 2, "source": 256, "target": 256, "test": 128}
 FULL = {"seeds": 3, "epochs": 10, "source": None, "target": None, "test": None}
 
 
 # ---------------------------------------------------------------------- data
-def load(name, split, num_examples):
+def load(name, split, num_examples, **options):
     import keras_transfer
 
     return keras_transfer.data.load_dataset(name, split=split, num_examples=num_examples,
-                                            seed=0)
+                                            seed=0, **options)
 
 
-_ENCODERS = {}  # the text encoder, built once per process
+_ENCODERS = {}  # the frozen encoders, built once per process
 
 
-def embed(texts):
-    """Frozen MiniLM sentence embeddings (the registry's output key)."""
+def embed(modality, inputs):
+    """Frozen sentence (MiniLM) or clip (speech_embedding) embeddings: the
+    output of the builder's `backbone` layer (the registry's output key)."""
     import keras
     import tensorflow as tf
 
     import keras_transfer
 
-    encoders = _ENCODERS
-    if TEXT_BACKBONE not in encoders:
-        model = keras_transfer.build_text_classifier(TEXT_BACKBONE, 2, trainable=False,
-                                                     compile=False)
-        encoders[TEXT_BACKBONE] = keras.Model(model.input,
-                                              model.get_layer("backbone").output)
-    data = tf.data.Dataset.from_tensor_slices(np.asarray(texts, str)).batch(BATCH_SIZE)
-    return encoders[TEXT_BACKBONE].predict(data, verbose=0).astype("float32")
+    backbone = BACKBONES[modality]
+    if backbone not in _ENCODERS:
+        if modality == "text":
+            model = keras_transfer.build_text_classifier(backbone, 2, trainable=False,
+                                                         compile=False)
+        else:
+            model = keras_transfer.build_audio_classifier(backbone, 2, trainable=False,
+                                                          compile=False)
+        _ENCODERS[backbone] = keras.Model(model.input, model.get_layer("backbone").output)
+    inputs = np.asarray(inputs, str) if modality == "text" else np.asarray(inputs, "float32")
+    data = tf.data.Dataset.from_tensor_slices(inputs).batch(BATCH_SIZE)
+    return _ENCODERS[backbone].predict(data, verbose=0).astype("float32")
+
+
+def stratified_head(y, num_examples, seed=0):
+    """Sorted indices of `num_examples` examples (all when `None`), every
+    class as evenly represented as its size allows."""
+    if num_examples is None or num_examples >= len(y):
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    rank = np.empty(len(y), dtype=np.int64)
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        rank[members] = np.arange(len(members))
+    order = np.lexsort((rng.random(len(y)), rank))  # by rank, ties at random
+    return np.sort(order[:num_examples])
+
+
+def shift_splits(spec, args):
+    """The source, target train and target test `ArraySplit`s of a shift."""
+    import keras_transfer
+
+    source = load(spec["source"], "train", args.source, **spec.get("source_options", {}))
+    if spec["target"] != spec["source"]:
+        return (source, load(spec["target"], "train", args.target),
+                load(spec["target"], "test", args.test))
+    # One dataset on both sides (the audio shift): the target is its test
+    # split in other conditions, cut into two stratified halves, target
+    # train and target test (the same voices, different clips).
+    pool = load(spec["target"], "test", None, **spec.get("target_options", {}))
+    halves = [test for _, test in keras_transfer.stratified_k_fold(pool.y, 2, seed=0)]
+    parts = []
+    for half, size in zip(halves, (args.target, args.test)):
+        index = half[stratified_head(pool.y[half], size)]
+        parts.append(keras_transfer.data.ArraySplit(pool.x[index], pool.y[index],
+                                                    pool.class_names))
+    return (source, *parts)
 
 
 def shift_data(name, args, embeddings):
     """Arrays of one shift: source (x, y), target train (x, y), target test (x, y)."""
     spec = SHIFTS[name]
-    source = load(spec["source"], "train", args.source)
-    target = load(spec["target"], "train", args.target)
-    test = load(spec["target"], "test", args.test)
+    source, target, test = shift_splits(spec, args)
     splits = {"source": source, "target": target, "test": test}
     if spec["modality"] == "image":
         return {key: (split.x[..., None].astype("float32"), split.y)
                 for key, split in splits.items()}, list(source.class_names)
     arrays = {}
+    stats = embeddings.setdefault(spec["modality"], {"examples": 0, "seconds": 0.0})
     for key, split in splits.items():
         dataset = spec["source"] if key == "source" else spec["target"]
-        cache_key = (dataset, "train" if key != "test" else "test", len(split.y))
+        options = spec.get("source_options" if key == "source" else "target_options", {})
+        cache_key = (dataset, "train" if key != "test" else "test", key, len(split.y),
+                     repr(sorted(options.items())))
         if cache_key not in embeddings:
             with harness.Timer() as t:
-                embeddings[cache_key] = embed(split.x)
-            embeddings["seconds"] = embeddings.get("seconds", 0.0) + t.seconds
-            embeddings["texts"] = embeddings.get("texts", 0) + len(split.y)
-            logger.info("embedded %s %s: %d texts in %.1f s", *cache_key[:2],
-                        len(split.y), t.seconds)
+                embeddings[cache_key] = embed(spec["modality"], split.x)
+            stats["seconds"] += t.seconds
+            stats["examples"] += len(split.y)
+            logger.info("embedded %s %s (%s): %d in %.1f s", dataset, key,
+                        spec["modality"], len(split.y), t.seconds)
         arrays[key] = (embeddings[cache_key], split.y)
     return arrays, list(source.class_names)
 
@@ -167,6 +238,12 @@ def features(modality, width):
             keras.layers.Conv2D(48, 5, activation="relu"), keras.layers.MaxPooling2D(),
             keras.layers.Flatten(), keras.layers.Dense(100, activation="relu"),
         ], name="features")
+    if modality == "audio":
+        # speech_embedding's 96-d clip embedding is not normalized (values up
+        # to about +-70): LayerNorm first, as the registry's head does.
+        return keras.Sequential([keras.Input((width,)), keras.layers.LayerNormalization(),
+                                 keras.layers.Dense(256, activation="relu")],
+                                name="features")
     return keras.Sequential([keras.Input((width,)),
                              keras.layers.Dense(256, activation="relu")], name="features")
 
@@ -239,6 +316,11 @@ def gap_closed(methods):
             for name in ADAPTATION if name in methods}
 
 
+FEATURES = {"image": "CNN from scratch (DANN's MNIST architecture)",
+            "text": f"frozen {TEXT_BACKBONE} embeddings -> Dense 256",
+            "audio": f"frozen {AUDIO_BACKBONE} embeddings -> LayerNorm -> Dense 256"}
+
+
 def run_shift(name, args, embeddings):
     data, class_names = shift_data(name, args, embeddings)
     spec = SHIFTS[name]
@@ -254,9 +336,7 @@ def run_shift(name, args, embeddings):
     result = methods.to_json()
     return {
         "name": name, **spec,
-        "features": ("CNN from scratch (DANN's MNIST architecture)"
-                     if spec["modality"] == "image"
-                     else f"frozen {TEXT_BACKBONE} embeddings -> Dense 256"),
+        "features": FEATURES[spec["modality"]],
         "class_names": class_names,
         "source_examples": int(len(data["source"][1])),
         "target_examples": int(len(data["target"][1])),
@@ -296,9 +376,13 @@ def main():
     harness.emit({
         "benchmark": "domain_shift", "mode": harness.mode_name(args.quick),
         "seeds": list(range(args.seeds)), "environment": harness.environment(),
-        "text_embedding": ({"backbone": TEXT_BACKBONE, "texts": embeddings["texts"],
-                            "seconds": round(embeddings["seconds"], 3)}
-                           if "texts" in embeddings else None),
+        "text_embedding": ({"backbone": TEXT_BACKBONE, "texts": embeddings["text"]["examples"],
+                            "seconds": round(embeddings["text"]["seconds"], 3)}
+                           if "text" in embeddings else None),
+        "audio_embedding": ({"backbone": AUDIO_BACKBONE,
+                             "clips": embeddings["audio"]["examples"],
+                             "seconds": round(embeddings["audio"]["seconds"], 3)}
+                            if "audio" in embeddings else None),
         "shifts": shifts,
     })
 

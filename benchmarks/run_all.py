@@ -33,7 +33,7 @@ ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
            "domain_shift", "hub_overhead", "precision_speed", "bf16_profile",
-           "feature_cache")
+           "feature_cache", "feature_cache_memory", "multi_worker")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
 SHIFT = ("domain_shift",)
@@ -44,7 +44,8 @@ SHIFT = ("domain_shift",)
 GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_shot",),
           "language": LANGUAGE,
           "shift": SHIFT,
-          "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache")}
+          "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache",
+                    "feature_cache_memory", "multi_worker")}
 # Scripts that are another script with fixed arguments.
 ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
@@ -432,7 +433,9 @@ def language_section(scripts):
 
 SHIFT_TITLES = {"mnist_to_digits": "MNIST → scikit-learn digits (image)",
                 "movies_to_amazon": "Movie reviews → Amazon reviews (text, VADER)",
-                "movies_to_tweets": "Movie reviews → tweets (text, VADER)"}
+                "movies_to_tweets": "Movie reviews → tweets (text, VADER)",
+                "commands_clean_to_noisy":
+                    "Clean spoken commands → noisy, unseen voices (audio)"}
 
 
 def shift_section(scripts):
@@ -452,11 +455,18 @@ def shift_section(scripts):
         lines += [f"Text features: frozen `{embedding['backbone']}` embeddings of "
                   f"{embedding['texts']} texts, computed once in "
                   f"{embedding['seconds']:.0f} s (not in `train s`).", ""]
+    embedding = result.get("audio_embedding")
+    if embedding:
+        lines += [f"Audio features: frozen `{embedding['backbone']}` embeddings of "
+                  f"{embedding['clips']} clips, computed once in "
+                  f"{embedding['seconds']:.0f} s (not in `train s`).", ""]
     for shift in result["shifts"]:
         title = SHIFT_TITLES.get(shift["name"], shift["name"])
         lines += [f"### {title}", "",
-                  f"`{shift['source']}` ({shift['source_examples']} labelled) → "
-                  f"`{shift['target']}` ({shift['target_examples']} unlabelled, "
+                  f"{shift.get('source_label', '`' + shift['source'] + '`')} "
+                  f"({shift['source_examples']} labelled) → "
+                  f"{shift.get('target_label', '`' + shift['target'] + '`')} "
+                  f"({shift['target_examples']} unlabelled, "
                   f"{shift['test_examples']} test; majority share "
                   f"{shift['test_majority_share']:.3f}); {shift['features']}; "
                   f"{shift['settings']['epochs']} epochs.", "",
@@ -553,6 +563,43 @@ def cache_lines(cache):
             f"{cache['head_max_abs_diff']:.1e} |", ""]
 
 
+def memory_lines(memory):
+    mib = 2**20
+    return [f"### Features larger than the memory cap (`feature_cache_memory.py`: "
+            f"{memory['examples']} examples x {memory['feature_dim']} float32 features, "
+            f"{memory['shards']} files)", "",
+            "`FeatureCache(directory=...)` writes the features to sharded TFRecord files "
+            "and streams them back; the head trains on them with `shuffle=True`. Peak RSS "
+            "is the kernel's high-water mark (`VmHWM`); the cap is a watchdog on `VmRSS`, "
+            "not an address-space limit (see the script's docstring).", "",
+            "| measure | value |", "|---|---|",
+            f"| features | {memory['feature_bytes'] / mib:.0f} MiB |",
+            f"| memory cap | {memory['rss_cap_bytes'] / mib:.0f} MiB |",
+            f"| RSS before extraction (Python, TensorFlow, model) | "
+            f"{memory['baseline_rss_bytes'] / mib:.0f} MiB |",
+            f"| peak RSS while extracting | {memory['peak_rss_extract_bytes'] / mib:.0f} MiB |",
+            f"| peak RSS while training ({memory['epochs']} epochs) | "
+            f"{memory['peak_rss_fit_bytes'] / mib:.0f} MiB |",
+            f"| within the cap | {'yes' if memory['within_cap'] else 'no'} |",
+            f"| extraction / epoch seconds | {memory['extract_s']} / "
+            f"{', '.join(str(s) for s in memory['epoch_s'])} |", ""]
+
+
+def multi_worker_lines(result):
+    speed = result["examples_per_s"]
+    return [f"### Multi-worker overhead (`multi_worker.py`: {result['model']}, global batch "
+            f"{result['global_batch']}, median of {result['repeats']} run(s))", "",
+            "Both configurations share this machine's CPU cores, so the ratio is the cost "
+            "of the 2-worker all-reduce and of splitting each step, not a speed-up.", "",
+            "| measure | value |", "|---|---|",
+            f"| examples/s, 1 process | {speed['1_worker']} |",
+            f"| examples/s, 2 workers (MultiWorkerMirroredStrategy, 127.0.0.1) | "
+            f"{speed['2_workers']} |",
+            f"| 2 workers / 1 process | {result['two_over_one']} |",
+            f"| bytes all-reduced per step (gradient payload per worker) | "
+            f"{result['allreduce_bytes_per_step']:,} |", ""]
+
+
 def speed_section(scripts):
     def result(name):
         return (scripts.get(name) or {}).get("result")
@@ -566,6 +613,10 @@ def speed_section(scripts):
         lines += profile_lines(result("bf16_profile"))
     if result("feature_cache"):
         lines += cache_lines(result("feature_cache"))
+    if result("feature_cache_memory"):
+        lines += memory_lines(result("feature_cache_memory"))
+    if result("multi_worker"):
+        lines += multi_worker_lines(result("multi_worker"))
     resolution = (result("image_quality") or {}).get("resolution")
     if resolution:
         lines += [f"Input resolution: the frozen EfficientNet-Lite0 forward pass at "

@@ -13,8 +13,9 @@ end-to-end training with a frozen backbone, many times faster.
 With a frozen backbone, every epoch of `model.fit` runs the whole backbone
 forward again on the same images and gets the same features. Only the head
 learns. `keras_transfer.FeatureCache` removes the waste: it runs the backbone
-**once** over the data, keeps the features (in memory, or as `.npy` files under
-`directory=`), and trains the head on them.
+**once** over the data, keeps the features (in memory, or as sharded TFRecord
+files under `directory=`, streamed back so they need not fit in memory), and
+trains the head on them.
 
 It is not an approximation. The cache splits the model at its `backbone` layer
 into a `feature_extractor` and a `head_model` made of the model's **own** head
@@ -125,8 +126,9 @@ print(f"End-to-end training: {end_to_end_seconds:.1f} s")
 ## Cached: extract once, then fit the head
 
 `extract` with a `name` writes the features under `cache_dir/name/`, with a
-fingerprint of the feature extractor's weights and of the data, so a later run
-reuses them (and refuses them if the backbone or the data changed).
+fingerprint of the feature extractor's weights and of the data and a SHA-256
+of every file, so a later run reuses them (and refuses them if the backbone,
+the data or the files changed).
 """
 
 cache = keras_transfer.FeatureCache(cached_model, directory=cache_dir)
@@ -140,7 +142,7 @@ cached_seconds = extract_seconds + fit_seconds
 print(f"Cached training: extract {extract_seconds:.1f} s + fit {fit_seconds:.1f} s")
 
 """
-A second `extract` of the same data loads the stored features instead of
+A second `extract` of the same data streams the stored features instead of
 running the backbone (in a new process as well).
 """
 

@@ -153,6 +153,21 @@ def waveform_model(root, name="audio_fv", frame=64, seed=0):
                                tf.TensorSpec([None, None], tf.float32))
 
 
+def tiny_whisper_encoder(root, name="tiny_whisper", seed=0):
+    """Whisper's encoder (log-mel in the graph) at toy size: 2 blocks of 16-d.
+
+    Random weights, sinusoid-free (zero) positions; `sequence_output` has one
+    16-d vector per 320 samples, as the real whisper_base.
+    """
+    from keras_transfer.backbones.providers.whisper_base.model import build_encoder
+
+    keras.utils.set_random_seed(seed)
+    model = build_encoder(architecture={"num_layers": 2, "hidden_dim": 16, "num_heads": 2,
+                                        "intermediate_dim": 32, "max_positions": 200})
+    return save_hub_savedmodel(model, os.path.join(root, name),
+                               tf.TensorSpec([None, None], tf.float32, name="waveform"))
+
+
 def tf_keras_model(root, name="tf_keras_fv", seed=0):
     """A SavedModel written by tf_keras (Keras 2), as many real hub models were."""
     import tf_keras

@@ -19,14 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Every Keras object of the public API: what `.keras` files may name.
 KERAS_OBJECTS = {
-    "AttentionWeightedAverage", "ClassificationHead", "ConsistencyModel", "CoralLoss",
+    "AttentionWeightedAverage", "BackupAndRestore", "CTCHead", "CTCLoss", "CharacterErrorRate",
+    "ClassificationHead", "ConsistencyModel", "CoralLoss",
     "DiscriminativeLR",
     "DiscriminativeOptimizer", "GradientReversal", "GradientReversalScheduler", "HubBackbone",
     "L2SP", "MMDLoss",
     "LRFinder", "MaskedLanguageModel", "OneCycle", "ProgressiveUnfreezing", "PrototypicalHead",
     "ProtoNet",
     "ScaledSchedule",
-    "SlantedTriangular", "TrimPadding",
+    "SlantedTriangular", "TrimPadding", "WordErrorRate", "YoloHead", "YoloLoss",
 }
 # Provider-internal layers are registered where they live (their models are
 # saved as `.keras` in tests), not exported.

@@ -93,11 +93,12 @@ def backbone_path(name, variant=None, verify=True):
     variant = variant or entry["variant"]
     if entry.get("provider"):
         root = backbone_dir(name)
-        problem = check_backbone_folder(root, entry)
+        problem = check_backbone_folder(root, entry) or _missing_variant(root, entry, variant)
         if problem is not None:
             with backbone_lock(name):
                 # Another process may have converted it while we waited.
-                problem = check_backbone_folder(root, entry)
+                problem = (check_backbone_folder(root, entry)
+                           or _missing_variant(root, entry, variant))
                 if problem is not None:
                     _rebuild_locked(name, entry, root, verify, problem)
         path = root / variant
@@ -112,6 +113,24 @@ def backbone_path(name, variant=None, verify=True):
     from keras_transfer.backbones.handles import resolve_handle
 
     return resolve_handle(handles[variant])
+
+
+def _missing_variant(root, entry, variant):
+    """A problem when the provider now writes `variant` but `root` predates it.
+
+    A folder converted before a variant was added to the provider's
+    `convert.VARIANTS` is complete by its manifest yet lacks the variant:
+    converting again adds it.
+    """
+    if (Path(root) / variant / "saved_model.pb").exists():
+        return None
+    try:
+        convert = importlib.import_module(entry["provider"] + ".convert")
+    except ModuleNotFoundError:  # a one-module provider declares no variant list
+        return None
+    if variant in getattr(convert, "VARIANTS", ()):
+        return f"no {variant!r} variant (converted before the provider wrote it)"
+    return None
 
 
 def backbone_dir(name):

@@ -32,6 +32,10 @@ BACKBONES = {
         "preprocessing": "RGB floats in [0, 1]; the SavedModel applies (255x - 127) / 128.",
         "inference_mode": True,
         "groups": None,
+        # Spatial features for detection heads (keras_transfer.build_detector):
+        # the variant, its stride in pixels, and the head's 3x3 conv width.
+        "feature_map": {"variant": "feature_map", "stride": 32, "channels": 1280,
+                        "head_filters": 256},
         "license": "Apache-2.0 (TF EfficientNet-Lite release)",
     },
     "vgg16_hed": {
@@ -80,6 +84,9 @@ BACKBONES = {
             "score_threshold": 0.5,
             "iou_threshold": 0.4,
         },
+        # What conv8 reads; a new conv8 (no 3x3 block) replaces the face head.
+        "feature_map": {"variant": "feature_map", "stride": 32, "channels": 512,
+                        "head_filters": 0},
         "license": "MIT (@vladmandic/face-api)",
     },
     "minilm_l6": {
@@ -201,7 +208,10 @@ def register_backbone(name, entry, overwrite=False):
             in that precision, used by the builders' `precision=`), and
             `detection` for detectors (`variant` with the raw outputs,
             `decoder`, `anchors`, `class_names`, `input_size`,
-            `score_threshold`, `iou_threshold`).
+            `score_threshold`, `iou_threshold`), and `feature_map` for
+            backbones with spatial features (`variant`, `stride` in pixels,
+            `channels`, `head_filters`: the 3x3 conv width of the detection
+            head `keras_transfer.build_detector` puts on it, 0 for none).
         overwrite: bool. Replace an existing entry. Defaults to `False`.
 
     Raises:

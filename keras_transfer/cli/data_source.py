@@ -15,6 +15,12 @@ class DataSource:
     class_names: list
     modality: str
     description: str
+    # A built-in dataset's training examples as loaded (`ArraySplit` x and y,
+    # before resizing), and `make_dataset(x, y, training)` that turns a part of
+    # them into batches as `train` (training=True) or `test` (False) were made:
+    # what `fit --folds` cuts into folds. `None` for tfds: and folder sources.
+    train_arrays: tuple = None
+    make_dataset: object = None
 
 
 def load_source(source, modality=None, batch_size=32, num_train=None, num_test=None, seed=0,
@@ -45,10 +51,15 @@ def load_source(source, modality=None, batch_size=32, num_train=None, num_test=N
         extra = _modality_options(modality, image_size, sample_rate, clip_seconds)
         if modality == "audio":
             extra["input_sample_rate"] = entry.get("sample_rate", sample_rate)
-        train_ds = data.from_arrays(*train, modality=modality, shuffle=True, **options, **extra)
-        test_ds = data.from_arrays(*test, modality=modality, shuffle=False, **options, **extra)
-        return DataSource(train_ds, test_ds, list(train.class_names), modality,
-                          f"{source}: {len(train.y)} train / {len(test.y)} test")
+
+        def make_dataset(x, y, training):
+            return data.from_arrays(x, y, train.class_names, modality=modality,
+                                    shuffle=training, **options, **extra)
+
+        return DataSource(make_dataset(train.x, train.y, True),
+                          make_dataset(test.x, test.y, False), list(train.class_names),
+                          modality, f"{source}: {len(train.y)} train / {len(test.y)} test",
+                          train_arrays=(train.x, train.y), make_dataset=make_dataset)
     if source.startswith("tfds:"):
         if modality is None:
             raise UsageError("--task is required with tfds: sources (image, text or audio)")

@@ -21,6 +21,8 @@ Typical session:
 
 Every `fit` writes a run directory: model.keras, serving/<version>/ (TF Serving),
 metrics.json, config.json, evaluation.json and report.md with PNG figures.
+`fit --folds 5` first cross-validates the same recipe on the training split
+(cross_validation.json, docs/evaluation.md), then fits as usual.
 On a token-classification dataset (wnut16) `fit` trains a tagger instead and
 reports entity F1 (docs/ner.md).
 """
@@ -92,6 +94,14 @@ def _add_fit_arguments(parser, demo=False):
                         help="test examples to use from a built-in dataset")
     parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=None)
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    if not demo:
+        parser.add_argument(
+            "--folds", type=int, default=None, metavar="K",
+            help="first cross-validate: K stratified folds of the training split, a fresh "
+                 "model per fold trained with the options above and scored on its held-out "
+                 "fold; prints per-fold, mean ± std and 95%% CI accuracy and macro F1 and "
+                 "writes cross_validation.json; then fit as usual on all the training data "
+                 "(K >= 2, at most the smallest class; costs K extra fits)")
     parser.add_argument("--output", default=None,
                         help="run directory (default: runs/<backbone>-<data>)")
     parser.add_argument("--overwrite", action="store_true", help="reuse a non-empty --output")
@@ -122,6 +132,11 @@ def build_parser():
                                        "unfreezing with discriminative learning rates; "
                                        "evaluate, export, report.")
     _add_fit_arguments(fit)
+    fit.add_argument("--workers", type=int, default=1,
+                     help="train in this many local worker processes "
+                          "(MultiWorkerMirroredStrategy on 127.0.0.1, to try multi-worker "
+                          "training on one machine; on a cluster, set TF_CONFIG on each "
+                          "machine instead, see docs/distributed.md) (default: %(default)s)")
     demo = verbs.add_parser("demo", help="fit the embedded default (MiniLM-L6 on Rotten Tomatoes)",
                             description="The embedded default: all-MiniLM-L6-v2 fine-tuned on "
                                         "Rotten Tomatoes critic snippets, offline.")
@@ -209,28 +224,39 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     verbose = 0 if args.quiet else 1
+
+    def call(verbose):
+        from keras_transfer.cli import verbs
+
+        return getattr(verbs, args.verb.replace("-", "_"))(args, verbose) or 0
+
+    return run_verb(args.verb, call, verbose)
+
+
+def run_verb(verb, call, verbose):
+    """Runs `call(verbose)` and returns its exit code; a user's error is one line on stderr.
+
+    Also the entry of each `fit --workers` worker (`keras_transfer.cli.fit_workers`).
+    """
     try:
         import tensorflow as tf
 
-        from keras_transfer.cli import verbs
-
         try:
-            return getattr(verbs, args.verb.replace("-", "_"))(args, verbose) or 0
+            return call(verbose)
         except tf.errors.OpError as error:
             message = " ".join((getattr(error, "message", "") or str(error)).split())
             raise UsageError(textwrap.shorten(message, 300)) from None
     except UsageError as error:
-        print(f"keras-transfer {args.verb}: error: {error}", file=sys.stderr)
+        print(f"keras-transfer {verb}: error: {error}", file=sys.stderr)
         return 2
     except (ValueError, FileNotFoundError, FileExistsError, OSError, ImportError) as error:
         message = " ".join(str(error).split())
-        print(f"keras-transfer {args.verb}: error: {textwrap.shorten(message, 600)}",
+        print(f"keras-transfer {verb}: error: {textwrap.shorten(message, 600)}",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"keras-transfer {args.verb}: interrupted", file=sys.stderr)
+        print(f"keras-transfer {verb}: interrupted", file=sys.stderr)
         return 130
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,8 +1,10 @@
 """The `fit` pipeline shared by `keras-transfer fit` and `keras-transfer demo`.
 
-data → model → plan by label budget (`--plan`, `keras_transfer.choose_plan`) →
-`fine_tune`: linear probe on cached features (the frozen baseline), then, for
-`lp_ft`, progressive unfreezing with discriminative learning rates →
+data → plan by label budget (`--plan`, `keras_transfer.choose_plan`) → with
+`--folds K`, K-fold cross-validation of the same recipe on the training split
+(`run_cross_validation.py`) → model → `fine_tune`: linear probe on cached
+features (the frozen baseline), then, for `lp_ft`, progressive unfreezing
+with discriminative learning rates →
 evaluation → `.keras` + TF Serving export → report (with a "Strategy"
 section). Every artefact goes into one run directory. Token-classification
 datasets take the tagging pipeline of `run_tag.py` instead.
@@ -41,34 +43,64 @@ def _builder(modality):
 
 def run_fit(config, verbose=1):
     """Runs the pipeline for a config dict (the CLI's arguments); returns the metrics."""
+    from keras_transfer.distribute.chief import is_chief
     from keras_transfer.distribute.strategy import get_strategy
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
     from keras_transfer.recipes.fine_tune import fine_tune
 
     started = time.perf_counter()
+    # First, before any TensorFlow op: MultiWorkerMirroredStrategy (TF_CONFIG,
+    # `fit --workers`) configures the runtime's collective ops.
+    strategy = get_strategy(config.get("strategy", "auto"))
+    chief = is_chief(strategy)
     backbone = check_backbone(config["backbone"],
                               config.get("task") or dataset_modality(config["data"]))
     if is_tagging_data(config["data"]):
         return run_tag(config, backbone, verbose), None, None
-    run_dir = prepare_run_dir(config)
+    # Other workers of a cluster write only temporary copies (`_write_path`).
+    run_dir = prepare_run_dir(config) if chief else Path(config["output"])
     keras.utils.set_random_seed(config["seed"])
 
     source = load_source(config["data"], config.get("task"), config["batch_size"],
                          config.get("num_train"), config.get("num_test"), config["seed"],
                          config.get("image_size"))
     say(f"Data: {source.description}; classes: {source.class_names}", verbose)
-    strategy = get_strategy(config.get("strategy", "auto"))
     build = _builder(source.modality)
     kwargs = dict(num_classes=len(source.class_names), trainable=False,
                   precision=config.get("precision"), strategy=strategy)
     if source.modality == "image" and config.get("image_size"):
         kwargs["image_size"] = config["image_size"]
-    say(f"Backbone: {config['backbone']} (first use converts the pretrained weights)", verbose)
-    model = build(backbone, **kwargs)
+
+    def build_model():
+        return build(backbone, **kwargs)
 
     metrics = {"backbone": config["backbone"], "data": config["data"],
                "classes": source.class_names}
     chosen = _choose_plan(config, source.train)
+    # One recipe for the model of `fit` and for every --folds model.
+    recipe_options = dict(plan=chosen["argument"], epochs=config["epochs"],
+                          head_epochs=recipe.HEAD_EPOCHS,
+                          probe_epochs=config.get("baseline_epochs") or None,
+                          learning_rate=config["learning_rate"], decay=config["decay"],
+                          schedule=config["schedule"],
+                          gradual_unfreezing=config["unfreeze"] != "all")
+    say(f"Backbone: {config['backbone']} (first use converts the pretrained weights)", verbose)
+    cross_validation = None
+    if config.get("folds"):
+        from keras_transfer.cli.run_cross_validation import run_cross_validation, summarise
+
+        def train_fold(fold_model, train_data):
+            fine_tune(fold_model, train_data, verbose=0, **recipe_options)
+
+        cross_validation = run_cross_validation(config, source, build_model, train_fold,
+                                                verbose)
+        metrics["cross_validation"] = summarise(cross_validation)
+        (run_dir / "cross_validation.json").write_text(
+            json.dumps(_jsonable(cross_validation), indent=2))
+        # The model of `fit` starts from the same seed as without --folds.
+        keras.utils.set_random_seed(config["seed"])
+    model = build_model()
+
     if chosen.get("forced_by"):
         say(f"Plan: {chosen['plan']} ({chosen['reason']})", verbose)
     baseline_at_start = _EvaluateAtStart(source)
@@ -80,15 +112,9 @@ def run_fit(config, verbose=1):
             f"{'gradual unfreezing' if config['unfreeze'] != 'all' else 'all groups unfrozen'}"
             f", discriminative LR (decay {config['decay']}), {config['schedule']} schedule",
             verbose)
-    history = fine_tune(model, source.train, plan=chosen["argument"], epochs=config["epochs"],
-                        head_epochs=recipe.HEAD_EPOCHS,
-                        probe_epochs=config.get("baseline_epochs") or None,
-                        learning_rate=config["learning_rate"], decay=config["decay"],
-                        schedule=config["schedule"],
-                        gradual_unfreezing=config["unfreeze"] != "all",
-                        validation_data=source.test,
+    history = fine_tune(model, source.train, validation_data=source.test,
                         callbacks=[baseline_at_start] if chosen["plan"] == "lp_ft" else None,
-                        verbose=verbose)
+                        verbose=verbose, **recipe_options)
     metrics["plan"] = _jsonable({**history.plan, **({"reason": chosen["reason"]}
                                                      if chosen.get("forced_by") else {})})
     evaluation = predict_and_evaluate(model, source.test, class_names=source.class_names)
@@ -107,17 +133,21 @@ def run_fit(config, verbose=1):
     say(f"Accuracy: {before} -> final ({chosen['plan']}) {evaluation['accuracy']:.4f}",
         verbose)
 
-    model_path = run_dir / "model.keras"
-    model.save(model_path)
+    # Every worker saves and exports (reading variables can take part in
+    # collective ops); only the chief's files stay.
+    model.save(_write_path(run_dir / "model.keras", strategy))
     serving = None
     if config.get("export", True):
         from keras_transfer.export.export_for_serving import export_for_serving
 
-        serving = export_for_serving(model, run_dir / "serving", class_names=source.class_names,
-                                     modality=source.modality,
+        serving = export_for_serving(model, _write_path(run_dir / "serving", strategy),
+                                     class_names=source.class_names, modality=source.modality,
                                      image_size=_image_size(config, source.modality))
         metrics["serving_export"] = str(serving)
-        say(f"TF Serving export: {serving}", verbose)
+        say(f"TF Serving export: {serving}", verbose and chief)
+    if not chief:
+        tf.io.gfile.rmtree(os.path.dirname(_write_path(run_dir / "model.keras", strategy)))
+        return metrics, model, source
 
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     metrics["environment"] = {"python": platform.python_version(), "tensorflow": tf.__version__,
@@ -127,9 +157,18 @@ def run_fit(config, verbose=1):
     (run_dir / "config.json").write_text(json.dumps(_jsonable(config), indent=2))
     (run_dir / "evaluation.json").write_text(json.dumps(_jsonable(evaluation), indent=2))
     report = _report(run_dir, history, evaluation, metrics, config, verbose,
-                     _worst_inputs(source, evaluation))
+                     _worst_inputs(source, evaluation), cross_validation)
     metrics["report"] = str(report) if report else None
     return metrics, model, source
+
+
+def _write_path(path, strategy):
+    """`path` on the chief, `<run dir>/workertemp_<id>/<name>` on other workers."""
+    from keras_transfer.distribute.chief import worker_write_path
+
+    path = Path(worker_write_path(path, strategy))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _choose_plan(config, train):
@@ -213,7 +252,8 @@ def _worst_inputs(source, evaluation):
     return found
 
 
-def _report(run_dir, history, evaluation, metrics, config, verbose, examples=None):
+def _report(run_dir, history, evaluation, metrics, config, verbose, examples=None,
+            cross_validation=None):
     try:
         from keras_transfer.report.write_report import write_report
     except ImportError as error:  # matplotlib missing
@@ -226,7 +266,7 @@ def _report(run_dir, history, evaluation, metrics, config, verbose, examples=Non
                         stages=getattr(history, "stages", None),
                         group_learning_rates=getattr(history, "group_learning_rates", None),
                         title=f"{config['backbone']} on {config['data']}", extra=extra,
-                        plan=plan, examples=examples)
+                        plan=plan, examples=examples, cross_validation=cross_validation)
 
 
 def _jsonable(value):

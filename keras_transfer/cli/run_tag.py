@@ -37,7 +37,8 @@ def check_tagging_config(config):
         ("--plan", config.get("plan"), "auto"),
         ("--baseline-epochs", config.get("baseline_epochs"), None),
         ("--schedule", config.get("schedule"), recipe.SCHEDULE),
-        ("--decay", config.get("decay"), recipe.DECAY)) if value != default]
+        ("--decay", config.get("decay"), recipe.DECAY),
+        ("--folds", config.get("folds"), None)) if value != default]
     if refused:
         raise UsageError(f"{', '.join(refused)}: classifier options; --data {config['data']} "
                          "is a token-classification dataset, trained with plain fine-tuning "

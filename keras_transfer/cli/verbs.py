@@ -8,6 +8,7 @@ from pathlib import Path
 from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
+from keras_transfer.cli.run_cross_validation import check_folds
 from keras_transfer.cli.run_tag import is_tagging_data
 from keras_transfer.recipes import defaults
 from keras_transfer.utils.messages import say
@@ -31,6 +32,7 @@ def _fit_config(args):
     if config["decay"] < 1.0:
         raise UsageError(f"--decay must be >= 1.0, got {config['decay']}")
     check_sizes(config.get("num_train"), config.get("num_test"))
+    check_folds(config.get("folds"))
     if config["output"] is None:
         safe = lambda s: "".join(c if c.isalnum() or c in "-_" else "_" for c in s)[-40:]  # noqa: E731
         config["output"] = os.path.join("runs", f"{safe(config['backbone'])}-{safe(config['data'])}")
@@ -40,9 +42,17 @@ def _fit_config(args):
 
 
 def fit(args, verbose):
+    from keras_transfer.cli.fit_workers import check_workers, launch
     from keras_transfer.cli.run_fit import run_fit
 
-    metrics, _, _ = run_fit(_fit_config(args), verbose)
+    config = _fit_config(args)
+    check_workers(config)
+    if config["workers"] > 1:
+        if is_tagging_data(config["data"]):
+            raise UsageError("--workers is for classifiers; a token-classification "
+                             "dataset trains in one process")
+        return launch(config, verbose)
+    metrics, _, _ = run_fit(config, verbose)
     _summary(metrics)
     return 0
 
@@ -95,6 +105,16 @@ def _summary(metrics):
     if baseline is not None:
         lines.append(f"  frozen backbone + head (baseline): accuracy {baseline:.4f}")
     lines.append(f"  fine-tuned:                        accuracy {tuned:.4f}")
+    cross_validation = metrics.get("cross_validation")
+    if cross_validation:
+        lines.append(f"  cross-validation ({cross_validation['num_folds']} folds of the "
+                     f"{cross_validation['num_examples']} training examples):")
+        for key, label in (("accuracy", "accuracy"), ("macro_f1", "macro F1")):
+            scores = cross_validation[key]
+            per_fold = ", ".join(f"{value:.4f}" for value in scores["folds"])
+            lines.append(f"    {label + ':':<10}{scores['mean']:.4f} ± {scores['std']:.4f}, "
+                         f"95% CI [{scores['ci95_low']:.4f}, {scores['ci95_high']:.4f}]; "
+                         f"per fold {per_fold}")
     if metrics.get("report"):
         lines.append(f"  report: {metrics['report']}")
     if metrics.get("serving_export"):

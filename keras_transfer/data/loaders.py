@@ -1,10 +1,14 @@
 """One way to get a batched `tf.data.Dataset` for images, text or audio.
 
-`from_directory`, `from_tfds` and `from_arrays` take the same options
-(`batch_size`, `shuffle`/`seed`, `drop_remainder`, `image_size`, `sample_rate`,
-`output_sequence_length`) and yield the same layout per modality (see
-`keras_transfer.data.pipeline`). Each returned dataset carries a `class_names`
-attribute, as Keras' own directory loaders do.
+`from_directory`, `from_tfds`, `from_tfrecords` and `from_arrays` take the
+same options (`batch_size`, `shuffle`/`seed`, `drop_remainder`, `image_size`,
+`sample_rate`, `output_sequence_length`) and yield the same layout per
+modality (see `keras_transfer.data.pipeline`). Each returned dataset carries a
+`class_names` attribute, as Keras' own directory loaders do.
+
+`from_tfds` and `from_tfrecords` stream from files (the data need not fit in
+memory) and set the auto-shard policy `FILE`: under
+`tf.distribute.MultiWorkerMirroredStrategy` every worker reads its own files.
 """
 
 import collections
@@ -18,6 +22,7 @@ import tensorflow as tf
 from keras_transfer.data import pipeline
 from keras_transfer.data.audio import decode_wav
 from keras_transfer.data.audio import inspect_wav
+from keras_transfer.utils.argument_validation import check_one_of
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +281,7 @@ def from_tfds(
     keys=None,
     data_dir=None,
     download=True,
+    input_context=None,
 ):
     """Builds a labelled dataset from a TensorFlow Datasets catalog entry.
 
@@ -306,6 +312,14 @@ def from_tfds(
         data_dir: str. TFDS data folder. Defaults to `None` (TFDS' default).
         download: bool. Let TFDS download and prepare missing data. Defaults
             to `True`.
+        input_context: `tf.distribute.InputContext`. Read only this input
+            pipeline's share of the split's files (TFDS' own file-based
+            sharding), for `strategy.distribute_datasets_from_function`;
+            `batch_size` is then the per-replica batch size. Defaults to
+            `None`: all files, with the auto-shard policy `FILE`, so that
+            `model.fit` under `MultiWorkerMirroredStrategy` gives each
+            worker its own files (the split needs at least as many files as
+            workers: `builder.info.splits[split].num_shards`).
 
     Returns:
         A `tf.data.Dataset` of `(inputs, labels)` batches with a
@@ -375,7 +389,11 @@ def from_tfds(
 
     ds = tfds.load(
         name, split=split, data_dir=data_dir, download=download,
-        shuffle_files=shuffle, read_config=tfds.ReadConfig(shuffle_seed=seed),
+        shuffle_files=shuffle,
+        # No auto-cache (TFDS caches small unshuffled splits in memory): with
+        # it, FILE auto-sharding gave two workers the same examples.
+        read_config=tfds.ReadConfig(shuffle_seed=seed, input_context=input_context,
+                                    try_autocache=False),
     )
     if shuffle:
         ds = ds.shuffle(10_000, seed=seed)
@@ -399,6 +417,7 @@ def from_tfds(
         ds, batch_size, drop_remainder,
         padded=modality == "audio" and output_sequence_length is None,
     ).prefetch(tf.data.AUTOTUNE)
+    ds = pipeline.shard_by_file(ds)
     ds.class_names = class_names
     return ds
 
@@ -413,6 +432,212 @@ def _import_tfds():
             f"tensorflow-datasets`). ({error})"
         ) from error
     return tfds
+
+
+def from_tfrecords(
+    files,
+    features,
+    keys,
+    modality,
+    batch_size=32,
+    shuffle=True,
+    seed=None,
+    drop_remainder=False,
+    image_size=None,
+    sample_rate=None,
+    input_sample_rate=None,
+    output_sequence_length=None,
+    class_names=None,
+    compression_type=None,
+):
+    """Builds a labelled dataset from TFRecord files of `tf.train.Example`s.
+
+    The files are read one after the other (shuffled: their order every
+    epoch, then the examples through a 10,000-example buffer), so the data
+    need not fit in memory, and the dataset's auto-shard policy is `FILE`:
+    under `MultiWorkerMirroredStrategy` each worker reads its own files
+    (write at least as many files as workers, of similar sizes).
+
+    `features` is the spec that `tf.io.parse_single_example` takes, and says
+    how each input is stored:
+
+    - image: encoded image bytes (`tf.io.FixedLenFeature([], tf.string)`:
+      PNG, JPEG, GIF or BMP, decoded to RGB; then `image_size` is needed
+      unless all images have one size and `batch_size=None`), or pixel
+      values (`tf.io.FixedLenFeature([h, w, c], tf.int64 or tf.float32)`,
+      0..255),
+    - text: a string (`tf.io.FixedLenFeature([], tf.string)`),
+    - audio: WAV file bytes (a string feature; the rate comes from each
+      header) or samples (`tf.io.FixedLenFeature([n], tf.float32)` or
+      `tf.io.VarLenFeature(tf.float32)`, in [-1, 1], at
+      `input_sample_rate`),
+
+    and the label an integer (`tf.io.FixedLenFeature([], tf.int64)`).
+
+    Args:
+        files: str or list of str. A glob pattern (e.g.
+            `"data/train-*.tfrecord"`) or the files; read in sorted order.
+        features: dict. Feature name -> `tf.io.FixedLenFeature` or
+            `tf.io.VarLenFeature`; must contain both `keys`.
+        keys: tuple `(input_key, label_key)`.
+        modality: str. `"image"`, `"text"` or `"audio"`.
+        batch_size: int. Defaults to `32`; `None` yields single examples.
+        shuffle: bool. Shuffle the files and the examples every epoch.
+            Defaults to `True`.
+        seed: int. Shuffle seed. Defaults to `None`.
+        drop_remainder: bool. Drop the last incomplete batch (static batch
+            dimension). Defaults to `False`.
+        image_size: int or `(height, width)`. Size images are resized to.
+            Defaults to `None` (keep).
+        sample_rate: int. Rate audio is resampled to. Defaults to `None`
+            (keep).
+        input_sample_rate: int. Rate of audio stored as samples; needed
+            with `sample_rate`. Defaults to `None`.
+        output_sequence_length: int. Audio is padded or cut to this length.
+            Defaults to `None` (each batch padded to its longest clip).
+        class_names: list of str. Set as the dataset's `class_names`.
+            Defaults to `None` (`[]`: unknown).
+        compression_type: str. `"GZIP"` or `"ZLIB"` for compressed files.
+            Defaults to `None`.
+
+    Returns:
+        A `tf.data.Dataset` of `(inputs, labels)` batches (int32 labels)
+        with `class_names` and `file_paths` (the files, sorted) attributes.
+
+    Raises:
+        ValueError: if no file matches, `features` is not a spec holding
+            both `keys`, the input feature's type does not fit `modality`,
+            or an option does not apply.
+
+    Example:
+
+    ```python
+    ds = keras_transfer.data.from_tfrecords(
+        "flowers/train-*.tfrecord",
+        {"image": tf.io.FixedLenFeature([], tf.string),
+         "label": tf.io.FixedLenFeature([], tf.int64)},
+        keys=("image", "label"), modality="image", image_size=224, seed=0)
+    ```
+    """
+    pipeline.check_modality(modality)
+    image_size = pipeline.check_common(
+        batch_size, image_size, sample_rate, output_sequence_length
+    )
+    pipeline.check_unused(
+        modality, image_size=image_size, sample_rate=sample_rate,
+        output_sequence_length=output_sequence_length,
+        input_sample_rate=input_sample_rate,
+    )
+    check_one_of(compression_type, "compression_type", (None, "", "GZIP", "ZLIB"))
+    paths = _tfrecord_files(files)
+    input_key, label_key, spec = _check_feature_spec(features, keys, modality)
+    encoded = spec.dtype == tf.string and modality != "text"
+    if modality == "image" and encoded and image_size is None and batch_size is not None:
+        raise ValueError(
+            "Encoded images can differ in size: pass `image_size=` to resize them "
+            "to one size for batching. Received: image_size=None")
+    if modality == "audio" and not encoded and sample_rate is not None \
+            and input_sample_rate is None:
+        raise ValueError(
+            "`input_sample_rate` (the rate of the stored samples) is needed to "
+            f"resample to sample_rate={sample_rate}. Received: input_sample_rate=None")
+    if input_sample_rate is not None:
+        pipeline.check_common(None, None, input_sample_rate, None)
+
+    ds = tf.data.Dataset.from_tensor_slices(paths)
+    if shuffle:
+        ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+
+    def read(path):
+        return tf.data.TFRecordDataset(path, compression_type=compression_type)
+
+    ds = ds.interleave(read, cycle_length=min(len(paths), 4) if shuffle else 1,
+                       num_parallel_calls=None)
+    if shuffle:
+        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
+    parse_spec = {input_key: features[input_key], label_key: features[label_key]}
+
+    def convert(record):
+        example = tf.io.parse_single_example(record, parse_spec)
+        x, y = example[input_key], example[label_key]
+        if isinstance(x, tf.SparseTensor):
+            x = tf.sparse.to_dense(x)
+        y = tf.cast(tf.reshape(y, []), tf.int32)
+        if modality == "image":
+            if encoded:
+                x = tf.io.decode_image(x, channels=3, expand_animations=False)
+            x = pipeline.prepare_images(x, image_size, scale=False)
+        elif modality == "audio":
+            rate_in = input_sample_rate
+            if encoded:
+                x, rate_in = decode_wav(x)
+            x = pipeline.prepare_audio(x, rate_in, sample_rate, output_sequence_length)
+        return x, y
+
+    ds = ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = pipeline.batch(
+        ds, batch_size, drop_remainder,
+        padded=modality == "audio" and output_sequence_length is None,
+    ).prefetch(tf.data.AUTOTUNE)
+    ds = pipeline.shard_by_file(ds)
+    ds.class_names = [str(c) for c in (class_names or [])]
+    ds.file_paths = paths
+    return ds
+
+
+def _tfrecord_files(files):
+    if isinstance(files, (str, os.PathLike)):
+        paths = sorted(tf.io.gfile.glob(os.fspath(files)))
+    elif isinstance(files, (list, tuple)) and all(
+            isinstance(f, (str, os.PathLike)) for f in files):
+        paths = sorted(os.fspath(f) for f in files)
+        missing = [p for p in paths if not tf.io.gfile.exists(p)]
+        if missing:
+            raise ValueError(f"TFRecord file(s) not found: {missing[:3]}. "
+                             f"Received: files={files!r:.200}")
+    else:
+        raise ValueError("`files` must be a glob pattern or a list of paths. "
+                         f"Received: files={files!r:.200}")
+    if not paths:
+        raise ValueError(f"No TFRecord files match {files!r:.200}.")
+    return paths
+
+
+_FEATURE_TYPES = (tf.io.FixedLenFeature, tf.io.VarLenFeature)
+_INPUT_DTYPES = {"image": (tf.string, tf.float32, tf.int64),
+                 "text": (tf.string,),
+                 "audio": (tf.string, tf.float32)}
+
+
+def _check_feature_spec(features, keys, modality):
+    if not isinstance(features, dict) or not features or not all(
+            isinstance(v, _FEATURE_TYPES) for v in features.values()):
+        raise ValueError(
+            "`features` must map feature names to `tf.io.FixedLenFeature` or "
+            f"`tf.io.VarLenFeature`. Received: features={features!r:.200}")
+    if not isinstance(keys, (tuple, list)) or len(keys) != 2 or any(
+            k not in features for k in keys):
+        raise ValueError(
+            "`keys` must be `(input_key, label_key)`, two of the features "
+            f"{sorted(features)}. Received: keys={keys!r}")
+    input_key, label_key = keys
+    spec, label = features[input_key], features[label_key]
+    if spec.dtype not in _INPUT_DTYPES[modality]:
+        raise ValueError(
+            f"For modality={modality!r} the feature {input_key!r} must have a dtype "
+            f"in {[d.name for d in _INPUT_DTYPES[modality]]}. Received: "
+            f"{spec.dtype.name}")
+    if modality == "image" and spec.dtype != tf.string and not (
+            isinstance(spec, tf.io.FixedLenFeature) and len(spec.shape) == 3):
+        raise ValueError(
+            f"Image pixels {input_key!r} must be a `tf.io.FixedLenFeature([height, "
+            f"width, channels], ...)`. Received: {spec!r}")
+    if not (isinstance(label, tf.io.FixedLenFeature) and label.dtype == tf.int64
+            and tuple(label.shape) in ((), (1,))):
+        raise ValueError(
+            f"The label feature {label_key!r} must be "
+            f"`tf.io.FixedLenFeature([], tf.int64)`. Received: {label!r}")
+    return input_key, label_key, spec
 
 
 def from_arrays(

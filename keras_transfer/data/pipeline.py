@@ -108,3 +108,13 @@ def batch(ds, batch_size, drop_remainder, padded=False):
     if padded:
         return ds.padded_batch(batch_size, drop_remainder=drop_remainder)
     return ds.batch(batch_size, drop_remainder=drop_remainder)
+
+
+def shard_by_file(ds):
+    """Sets the auto-shard policy `FILE`: under a multi-worker strategy each
+    worker reads its own files (TensorFlow raises an error when there are
+    fewer files than workers)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.FILE)
+    return ds.with_options(options)

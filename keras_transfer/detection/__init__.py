@@ -1,6 +1,11 @@
-"""Object detection: decoding detector outputs and running detectors on photos."""
+"""Object detection: targets, losses' geometry, decoding and running detectors."""
 
+from keras_transfer.detection.assign_yolo_targets import assign_yolo_targets
+from keras_transfer.detection.augment_boxes import augment_boxes
+from keras_transfer.detection.box_geometry import generalized_iou
 from keras_transfer.detection.decode_yolo_v2 import decode_yolo_v2
 from keras_transfer.detection.detect_objects import detect_objects
+from keras_transfer.detection.pad_boxes import pad_boxes
 
-__all__ = ["decode_yolo_v2", "detect_objects"]
+__all__ = ["assign_yolo_targets", "augment_boxes", "decode_yolo_v2", "detect_objects",
+           "generalized_iou", "pad_boxes"]

@@ -1,9 +1,10 @@
 """`decode_yolo_v2`: raw YOLOv2 outputs -> scored boxes after non-max suppression."""
 
-import numpy as np
 import tensorflow as tf
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.detection.yolo_v2_boxes import (
+    check_anchors, encoding_size, yolo_v2_boxes)
 from keras_transfer.utils.argument_validation import check_int, check_number
 
 
@@ -53,35 +54,23 @@ def decode_yolo_v2(outputs, anchors, num_classes=1, score_threshold=0.5,
     check_number(score_threshold, "score_threshold", 0, 1, max_open=True)
     check_number(iou_threshold, "iou_threshold", 0, 1)
     check_int(max_detections, "max_detections", 1)
-    anchors = np.asarray(anchors, "float32")
-    if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) == 0:
-        raise ValueError(
-            "`anchors` must be a non-empty sequence of (width, height) pairs. "
-            f"Received: anchors={anchors.tolist()!r}")
+    anchors = check_anchors(anchors)
     outputs = tf.convert_to_tensor(outputs, tf.float32)
-    encoding = 5 + (num_classes if num_classes > 1 else 0)
+    encoding = encoding_size(num_classes)
     if outputs.shape.rank != 4 or outputs.shape[-1] != len(anchors) * encoding:
         raise ValueError(
             f"`outputs` must be [batch, rows, cols, {len(anchors) * encoding}] "
             f"for {len(anchors)} anchors and {num_classes} classes. "
             f"Received: shape={outputs.shape.as_list()}")
-    batch, rows, cols = (tf.shape(outputs)[i] for i in range(3))
-    raw = tf.reshape(outputs, [batch, rows, cols, len(anchors), encoding])
-    col = tf.cast(tf.range(cols), tf.float32)[None, None, :, None]
-    row = tf.cast(tf.range(rows), tf.float32)[None, :, None, None]
-    rows_f, cols_f = tf.cast(rows, tf.float32), tf.cast(cols, tf.float32)
-    cx = (col + tf.sigmoid(raw[..., 0])) / cols_f
-    cy = (row + tf.sigmoid(raw[..., 1])) / rows_f
-    w = tf.exp(raw[..., 2]) * anchors[:, 0] / cols_f
-    h = tf.exp(raw[..., 3]) * anchors[:, 1] / rows_f
-    scores = tf.sigmoid(raw[..., 4])
-    if num_classes > 1:
-        probabilities = tf.nn.softmax(raw[..., 5:], axis=-1)
+    batch = tf.shape(outputs)[0]
+    boxes, objectness, class_logits = yolo_v2_boxes(outputs, anchors, num_classes)
+    scores = tf.sigmoid(objectness)
+    if class_logits is not None:
+        probabilities = tf.nn.softmax(class_logits, axis=-1)
         class_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         scores = scores * tf.reduce_max(probabilities, axis=-1)
     else:
         class_ids = tf.zeros_like(scores, tf.int32)
-    boxes = tf.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
     boxes = tf.reshape(boxes, [batch, -1, 4])
     scores = tf.reshape(scores, [batch, -1])
     class_ids = tf.reshape(class_ids, [batch, -1])

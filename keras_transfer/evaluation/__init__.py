@@ -1,4 +1,5 @@
-"""Evaluation: metrics and error analysis of trained classifiers, taggers and detectors."""
+"""Evaluation: metrics and error analysis of trained classifiers, taggers, detectors
+and speech recognizers."""
 
 from keras_transfer.evaluation.compression_report import compression_report
 from keras_transfer.evaluation.cross_validate import cross_validate
@@ -10,3 +11,4 @@ from keras_transfer.evaluation.evaluate_episodes import evaluate_episodes
 from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 from keras_transfer.evaluation.predict_entities import predict_entities
 from keras_transfer.evaluation.stratified_k_fold import stratified_k_fold
+from keras_transfer.evaluation.transcript_error_rates import transcript_error_rates

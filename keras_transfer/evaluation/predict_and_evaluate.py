@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer.api_export import keras_transfer_export
+from keras_transfer.distribute.multi_worker import is_multi_worker
 from keras_transfer.evaluation.evaluate_classifier import evaluate_classifier
 from keras_transfer.utils.argument_validation import check_int
 
@@ -72,7 +73,12 @@ def predict_and_evaluate(model, data, class_names=None, from_logits=None, batch_
         outputs, labels, examples = _predict_dataset(model, data)
     elif isinstance(data, (tuple, list)) and len(data) in (2, 3):
         x, labels = data[0], np.asarray(data[1])
-        outputs = _single_output(model.predict(x, batch_size=batch_size, verbose=0))
+        if is_multi_worker(getattr(model, "distribute_strategy", None)):
+            outputs = np.concatenate([
+                _single_output(_predict_batch(model, batch))
+                for batch in tf.data.Dataset.from_tensor_slices(x).batch(batch_size)], axis=0)
+        else:
+            outputs = _single_output(model.predict(x, batch_size=batch_size, verbose=0))
         examples = x if _one_per_example(x, len(outputs)) else None
     else:
         raise ValueError(
@@ -107,7 +113,7 @@ def _predict_dataset(model, dataset):
     outputs, labels, texts = [], [], []
     for batch in dataset:
         x, y = batch[0], batch[1]
-        outputs.append(_single_output(model.predict_on_batch(x)))
+        outputs.append(_single_output(_predict_batch(model, x)))
         labels.append(keras.ops.convert_to_numpy(y))
         if keep_text:
             texts.extend(np.asarray(x).reshape(len(y), -1)[:, 0].tolist())
@@ -115,6 +121,20 @@ def _predict_dataset(model, dataset):
         raise ValueError("`data` is empty: it yielded no batch to evaluate.")
     return (np.concatenate(outputs, axis=0), np.concatenate(labels, axis=0),
             texts if keep_text else None)
+
+
+def _predict_batch(model, x):
+    """`model.predict_on_batch(x)`, or a plain call on this worker under multi-worker MWMS.
+
+    Under `MultiWorkerMirroredStrategy` Keras' `predict_on_batch` runs the
+    batch on every worker and gathers their outputs, so a batch of 4 comes
+    back as 8 rows with 2 workers. Inference needs no communication: each
+    worker calls the model on the whole batch (mirrored variables read their
+    local copy) and gets the rows of that batch, the same on every worker.
+    """
+    if is_multi_worker(getattr(model, "distribute_strategy", None)):
+        return keras.tree.map_structure(keras.ops.convert_to_numpy, model(x, training=False))
+    return model.predict_on_batch(x)
 
 
 def _one_per_example(x, count):

@@ -9,12 +9,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
+from keras_transfer.features import shards
 from keras_transfer.utils.argument_validation import check_int
 
 logger = logging.getLogger(__name__)
-
-_META = "meta.json"
-_FORMAT = 1
 
 
 class FeatureCache:
@@ -29,11 +28,23 @@ class FeatureCache:
     - `head_model`: a `keras.Model` from that output to the model's outputs
       (the `head`, and anything else after the backbone),
 
-    computes the features of a dataset once (`extract`: in memory as a
-    batched `tf.data.Dataset` of `(features, labels)`, and optionally as
-    `.npy` files under `directory`), and trains `head_model` on them (`fit`).
-    The head's layers are the model's own layers, so the trained head is
-    already in the full model: no copying back.
+    computes the features of a dataset once (`extract`), and trains
+    `head_model` on them (`fit`). The head's layers are the model's own
+    layers, so the trained head is already in the full model: no copying
+    back.
+
+    Without `directory`, features are kept in memory. With `directory` (and
+    a `name` per dataset in `extract`), they are written batch by batch to
+    TFRecord files of about `shard_size` bytes and streamed back from disk,
+    so neither extraction nor training ever holds all features in memory:
+    the cache can be larger than RAM. A `manifest.json` records the tensors'
+    dtypes and shapes, every file's example count, size and SHA-256, and a
+    fingerprint of the data and feature extractor; a later `extract` with
+    the same `name` reuses the files, and refuses them with a one-line error
+    when they are stale or were changed. The streamed dataset shards by
+    FILE under `tf.distribute.MultiWorkerMirroredStrategy` (each worker
+    reads its own files; use a `shard_size` that gives at least as many
+    files as workers).
 
     Training on cached features gives the same head weights as `model.fit`
     on the same batches in the same order (up to float rounding, ~1e-7):
@@ -53,10 +64,15 @@ class FeatureCache:
         model: `keras.Model`. A functional (or Sequential) model whose
             `feature_layer` is frozen and called once.
         directory: str or path-like. Where `extract` stores features as
-            `<directory>/<name>/*.npy` and reuses them on later runs.
-            Defaults to `None` (memory only).
+            `<directory>/<name>/shard-*.tfrecord` files (plus
+            `manifest.json`) and reuses them on later runs. Defaults to
+            `None` (memory only).
         feature_layer: str. Name of the last layer of the feature extractor.
             Defaults to `"backbone"`.
+        shard_size: int. Bytes per file on disk: a file is closed once it
+            reaches this size (a batch is never split). Also about the
+            memory a shuffled stream needs for its shuffle buffer. Defaults
+            to `64 * 2**20` (64 MiB).
 
     Raises:
         ValueError: if the model has no layer `feature_layer` (listing the
@@ -77,10 +93,13 @@ class FeatureCache:
     ```
     """
 
-    def __init__(self, model, directory=None, feature_layer="backbone"):
+    def __init__(self, model, directory=None, feature_layer="backbone",
+                 shard_size=64 * 2**20):
         if not isinstance(model, keras.Model):
             raise ValueError(
                 f"`model` must be a `keras.Model`. Received: model={model!r}")
+        check_int(shard_size, "shard_size", minimum=1)
+        self.shard_size = shard_size
         names = [layer.name for layer in model.layers]
         if feature_layer not in names:
             raise ValueError(
@@ -134,11 +153,14 @@ class FeatureCache:
             batch_size: int. Batch size, when `x` is arrays (ignored for a
                 dataset, which is already batched). Defaults to `32`.
             name: str. Sub-folder of `directory` for these features (e.g.
-                `"train"`); with `directory`, they are loaded from there when
-                present and written there otherwise. Defaults to `None` (keep
-                in memory only).
+                `"train"`): they are streamed from there when present and
+                written there (then streamed) otherwise. Defaults to `None`
+                (keep in memory only).
             shuffle: bool. Shuffle the cached examples every epoch (before
-                batching). Defaults to `False` (the input's order).
+                batching). In memory this is a full shuffle; streamed from
+                disk, the file order is reshuffled every epoch and the
+                examples pass a buffer of one file's examples (memory stays
+                bounded). Defaults to `False` (the input's order).
             seed: int. Shuffle seed. Defaults to `None`.
 
         Returns:
@@ -148,9 +170,11 @@ class FeatureCache:
 
         Raises:
             ValueError: if `x` is a dataset of unlabelled batches, `y` is
-                missing for arrays, `name` is given without `directory`, or
-                the stored features under `name` come from other data or
-                another backbone (the message says which folder to delete).
+                missing for arrays, `name` is given without `directory`,
+                batches differ in dtype or shape (on disk), or the stored
+                features under `name` come from other data or another
+                backbone, or their files were changed (the message says
+                which folder to delete).
         """
         if name is not None and self.directory is None:
             raise ValueError(
@@ -158,17 +182,20 @@ class FeatureCache:
                 f"FeatureCache. Received: name={name!r}, directory=None"
             )
         dataset = self._as_dataset(x, y, sample_weight, batch_size)
-        path = os.path.join(self.directory, name) if name is not None else None
-        fingerprint = self._fingerprint(dataset) if path is not None else None
-        if path is not None and os.path.exists(os.path.join(path, _META)):
-            arrays, batch_sizes = _load(path, fingerprint)
-            logger.info("Loaded cached features from %s", path)
-        else:
+        if name is None:
             arrays, batch_sizes = self._compute(dataset)
-            if path is not None:
-                _save(path, arrays, batch_sizes, fingerprint)
-                logger.info("Saved features to %s", path)
-        return _to_dataset(arrays, batch_sizes, shuffle, seed)
+            return _to_dataset(arrays, batch_sizes, shuffle, seed)
+        path = os.path.join(self.directory, name)
+        fingerprint = self._fingerprint(dataset)
+        if os.path.exists(path):
+            manifest = shards.read_manifest(path, fingerprint)
+            logger.info("Streaming cached features from %s", path)
+        else:
+            manifest = shards.write_shards(path, self._batches(dataset), fingerprint,
+                                           self.shard_size)
+            logger.info("Saved features to %s (%d files, %d bytes)", path,
+                        len(manifest["shards"]), shards.total_bytes(manifest))
+        return shards.stream(path, manifest, shuffle, seed)
 
     def _as_dataset(self, x, y, sample_weight, batch_size):
         if isinstance(x, tf.data.Dataset):
@@ -184,8 +211,8 @@ class FeatureCache:
         data = (x, y) if sample_weight is None else (x, y, sample_weight)
         return tf.data.Dataset.from_tensor_slices(data).batch(batch_size)
 
-    def _compute(self, dataset):
-        features, labels, weights, batch_sizes = [], [], [], []
+    def _batches(self, dataset):
+        """Yields `(features, labels[, sample_weights])` NumPy batches, one at a time."""
         extractor = self.feature_extractor
         for batch in dataset:
             inputs, y, sw = keras.utils.unpack_x_y_sample_weight(batch)
@@ -193,18 +220,21 @@ class FeatureCache:
                 raise ValueError(
                     "The dataset yields inputs without labels; `extract` needs "
                     "`(inputs, labels)` batches to train the head on.")
-            out = extractor.predict_on_batch(inputs)
-            features.append(tf.nest.map_structure(_to_numpy, out))
-            labels.append(tf.nest.map_structure(np.asarray, y))
-            if sw is not None:
-                weights.append(tf.nest.map_structure(np.asarray, sw))
-            batch_sizes.append(int(tf.nest.flatten(out)[0].shape[0]))
-        if not batch_sizes:
+            out = tf.nest.map_structure(_to_numpy, extractor.predict_on_batch(inputs))
+            labels = tf.nest.map_structure(np.asarray, y)
+            if sw is None:
+                yield out, labels
+            else:
+                yield out, labels, tf.nest.map_structure(np.asarray, sw)
+
+    def _compute(self, dataset):
+        """All batches in memory: `(arrays, batch_sizes)`."""
+        batches = list(self._batches(dataset))
+        if not batches:
             raise ValueError("The dataset is empty: there is nothing to extract.")
-        arrays = [_concat(features), _concat(labels)]
-        if weights:
-            arrays.append(_concat(weights))
-        return tuple(arrays), batch_sizes
+        batch_sizes = [int(tf.nest.flatten(b[0])[0].shape[0]) for b in batches]
+        arrays = tuple(_concat([b[i] for b in batches]) for i in range(len(batches[0])))
+        return arrays, batch_sizes
 
     def _fingerprint(self, dataset):
         """Hash of the feature extractor's layer configs (less the names, which
@@ -252,6 +282,7 @@ class FeatureCache:
             ValueError: if neither the model nor `head_model` is compiled.
         """
         self.compile_head()
+        enable_multi_worker_fit(self.head_model)  # a no-op unless under multi-worker MWMS
         if isinstance(x, tf.data.Dataset):
             # Keras ignores `shuffle` for datasets, but warns when it is True.
             kwargs.setdefault("shuffle", False)
@@ -320,54 +351,3 @@ def _to_dataset(arrays, batch_sizes, shuffle, seed):
         lambda a: tf.TensorSpec((None,) + a.shape[1:], tf.as_dtype(a.dtype)), arrays)
     return tf.data.Dataset.from_generator(batches, output_signature=signature)
 
-
-def _save(path, arrays, batch_sizes, fingerprint):
-    os.makedirs(path, exist_ok=True)
-    flat = tf.nest.flatten(arrays)
-    for i, array in enumerate(flat):
-        np.save(os.path.join(path, f"array_{i}.npy"), array, allow_pickle=False)
-    structure = tf.nest.map_structure(lambda _: None, arrays)
-    meta = {
-        "format": _FORMAT,
-        "fingerprint": fingerprint,
-        "batch_sizes": batch_sizes,
-        "structure": _structure_to_json(structure),
-        "num_arrays": len(flat),
-    }
-    # The metadata goes last, so a crash never leaves a folder that loads.
-    with open(os.path.join(path, _META + ".tmp"), "w") as f:
-        json.dump(meta, f)
-    os.replace(os.path.join(path, _META + ".tmp"), os.path.join(path, _META))
-
-
-def _load(path, fingerprint):
-    with open(os.path.join(path, _META)) as f:
-        meta = json.load(f)
-    if meta.get("format") != _FORMAT or meta.get("fingerprint") != fingerprint:
-        raise ValueError(
-            f"The features stored in {path!r} were computed from other data or another "
-            "feature extractor (weights, preprocessing or the first batch differ; a "
-            "dataset that reshuffles on every pass also differs: extract an unshuffled "
-            "one and pass `shuffle=True` to `extract`). Delete that folder or pass "
-            "another `name`."
-        )
-    flat = [np.load(os.path.join(path, f"array_{i}.npy"), allow_pickle=False)
-            for i in range(meta["num_arrays"])]
-    structure = _structure_from_json(meta["structure"])
-    return tf.nest.pack_sequence_as(structure, flat), meta["batch_sizes"]
-
-
-def _structure_to_json(structure):
-    if isinstance(structure, dict):
-        return {"dict": {k: _structure_to_json(v) for k, v in structure.items()}}
-    if isinstance(structure, (list, tuple)):
-        return {"list": [_structure_to_json(v) for v in structure]}
-    return None
-
-
-def _structure_from_json(data):
-    if data is None:
-        return None
-    if "dict" in data:
-        return {k: _structure_from_json(v) for k, v in data["dict"].items()}
-    return tuple(_structure_from_json(v) for v in data["list"])

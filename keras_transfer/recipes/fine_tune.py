@@ -10,6 +10,7 @@ from keras_transfer.callbacks.progressive_unfreezing import ProgressiveUnfreezin
 from keras_transfer.distribute.multi_worker import enable_multi_worker_fit
 from keras_transfer.groups.model_groups import get_layer_groups
 from keras_transfer.optimizers.discriminative import discriminative_optimizer
+from keras_transfer.optimizers.optimizer_setup import strategy_scope
 from keras_transfer.features.feature_cache import FeatureCache
 from keras_transfer.recipes import defaults
 from keras_transfer.recipes.choose_plan import PLANS, choose_plan
@@ -247,9 +248,12 @@ def _recipe(model, train_data, epochs, head_epochs, learning_rate, decay, schedu
     attached = _attach_l2_sp(groups[:-1], l2_sp) if l2_sp else []
     if loss is None:
         loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
-    model.compile(optimizer=discriminative_optimizer(model, optimizer, learning_rate=rate,
-                                                     decay=decay, groups=groups),
-                  loss=loss, metrics=list(metrics or []))
+    # In the model's strategy scope: a Keras optimizer belongs to the strategy
+    # it was created under (MirroredStrategy, MultiWorkerMirroredStrategy).
+    with strategy_scope(model):
+        model.compile(optimizer=discriminative_optimizer(model, optimizer, learning_rate=rate,
+                                                         decay=decay, groups=groups),
+                      loss=loss, metrics=list(metrics or []))
 
     lower = len(groups) - 1
     head_steps = steps * head_epochs

@@ -37,7 +37,8 @@ _SUMMARY_METRICS = (
 @keras_transfer_export(["keras_transfer.write_report",
                         "keras_transfer.report.write_report"])
 def write_report(run_dir, history, evaluation, stages=None, group_learning_rates=None,
-                 title="Training report", extra=None, plan=None, examples=None):
+                 title="Training report", extra=None, plan=None, examples=None,
+                 cross_validation=None):
     """Writes `report.md` and its figures into `run_dir`.
 
     The report holds: a summary table (data size, accuracy, F1, log loss,
@@ -50,7 +51,8 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
     shown as their inputs, the calibration (expected calibration error, a
     reliability diagram `reliability_diagram.png`, see
     `keras_transfer.build_reliability_diagram_figure`, and a table of the
-    bins), and the run details and configuration from `extra`. Sections
+    bins), a cross-validation table when `cross_validation` is given, and
+    the run details and configuration from `extra`. Sections
     without data are left out. Epochs are shown 1-based, as Keras prints
     them.
 
@@ -87,6 +89,10 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
             to: an array or list indexed by position (what was passed to
             `evaluate_classifier`), or a dict from index to input holding
             just the worst-predicted examples. Defaults to `None`.
+        cross_validation: dict. The result of `keras_transfer.cross_validate`,
+            shown as a "Cross-validation" section after the strategy: accuracy
+            and macro F1 of each fold, their mean ± std and 95% confidence
+            interval. Defaults to `None` (no section).
 
     Returns:
         The path of `run_dir/report.md`, as a str.
@@ -127,6 +133,11 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
     if plan is not None and (not isinstance(plan, dict) or "plan" not in plan):
         raise ValueError("`plan` must be a dict with a 'plan' entry (`history.plan` from "
                          f"`keras_transfer.fine_tune`) or None. Received: plan={plan!r}")
+    if cross_validation is not None and (not isinstance(cross_validation, dict)
+                                         or not {"folds", "summary"} <= set(cross_validation)):
+        raise ValueError("`cross_validation` must be the dict returned by "
+                         "`keras_transfer.cross_validate` or None. Received: "
+                         f"{type(cross_validation).__name__}")
     extra = dict(extra or {})
     baseline = _baseline(extra.pop("baseline", None))
     config = extra.pop("config", None)
@@ -139,6 +150,8 @@ def write_report(run_dir, history, evaluation, stages=None, group_learning_rates
     sections.append(_summary(evaluation, baseline, epochs, metrics))
     if plan is not None:
         sections.append(_strategy_section(plan))
+    if cross_validation is not None:
+        sections.append(_cross_validation_section(cross_validation))
 
     figure = build_learning_curves_figure(history, stages, group_learning_rates)
     if figure is not None:
@@ -184,6 +197,28 @@ def _strategy_section(plan):
     if rows:
         text += "\n\n" + common.markdown_table(["Item", "Value"], rows)
     return text
+
+
+def _cross_validation_section(result):
+    folds = result["folds"]
+    lead = (f"Stratified {len(folds)}-fold cross-validation over {result.get('num_examples')} "
+            "examples: a fresh model per fold, scored on the fold it did not train on. Mean "
+            "± sample std over the folds; 95% confidence interval from Student's t with "
+            f"{len(folds) - 1} degrees of freedom (somewhat too narrow: the folds' training "
+            "sets overlap).")
+    rows = [[str(fold["fold"] + 1), str(fold["train_size"]), str(fold["test_size"]),
+             common.format_number(fold["accuracy"]), common.format_number(fold["macro_f1"])]
+            for fold in folds]
+    summary = result["summary"]
+    rows.append(["Mean ± std", "", ""] + [
+        f"{common.format_number(summary[key]['mean'])} ± "
+        f"{common.format_number(summary[key]['std'])}" for key in ("accuracy", "macro_f1")])
+    rows.append(["95% CI", "", ""] + [
+        f"[{common.format_number(summary[key]['ci95_low'])}, "
+        f"{common.format_number(summary[key]['ci95_high'])}]" for key in ("accuracy", "macro_f1")])
+    return "## Cross-validation\n\n" + lead + "\n\n" + common.markdown_table(
+        ["Fold", "Trained on", "Held out", "Accuracy", "Macro F1"], rows,
+        ["l", "r", "r", "r", "r"])
 
 
 def _baseline(baseline):

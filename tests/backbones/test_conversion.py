@@ -294,3 +294,19 @@ def test_the_lock_holder_may_reenter_and_other_threads_wait(home):
         order.append("released")
     waiter.join(10)
     assert order == ["nested", "released", "other"]
+
+
+def test_a_variant_the_provider_added_later_triggers_a_new_conversion(tmp_path):
+    # A folder converted before `feature_map` joined the provider's VARIANTS.
+    (tmp_path / "feature_vector").mkdir()
+    (tmp_path / "feature_vector" / "saved_model.pb").write_bytes(b"")
+    entry = registry.get_backbone("tiny_face_detector")
+
+    problem = conversion._missing_variant(tmp_path, entry, "feature_map")
+
+    assert problem == "no 'feature_map' variant (converted before the provider wrote it)"
+    assert conversion._missing_variant(tmp_path, entry, "feature_vector") is None
+    # Not a variant of the provider: backbone_path's "has no variant" error.
+    assert conversion._missing_variant(tmp_path, entry, "nope") is None
+    # A one-module provider (no `convert` submodule) declares no variants.
+    assert conversion._missing_variant(tmp_path, fake_provider.ENTRY, "other") is None

@@ -128,6 +128,41 @@ class RenderMarkdownTest(TestCase):
         self.assertIn("| casts | 0 (0%) | 20 (2%) | – |", text)
         self.assertIn("| **wall ms per step** | 1100 | 850 | 1.29 |", text)
 
+    def test_feature_cache_memory_table(self):
+        run = copy.deepcopy(RUN)
+        mib = 2**20
+        run["scripts"]["feature_cache_memory"] = {"seconds": 60.0, "returncode": 0, "result": {
+            "benchmark": "feature_cache_memory", "examples": 8192, "feature_dim": 4096,
+            "shards": 2, "epochs": 2, "feature_bytes": 128 * mib,
+            "rss_cap_bytes": 1024 * mib, "baseline_rss_bytes": 654 * mib,
+            "peak_rss_extract_bytes": 713 * mib, "peak_rss_fit_bytes": 834 * mib,
+            "within_cap": True, "extract_s": 32.1, "epoch_s": [6.1, 1.4]}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("(`feature_cache_memory.py`: 8192 examples x 4096 float32 features, "
+                      "2 files)", text)
+        self.assertIn("| features | 128 MiB |", text)
+        self.assertIn("| peak RSS while training (2 epochs) | 834 MiB |", text)
+        self.assertIn("| within the cap | yes |", text)
+        self.assertIn("| extraction / epoch seconds | 32.1 / 6.1, 1.4 |", text)
+        self.assertIn("feature_cache_memory", self.run_all.GROUPS["speed"])
+
+    def test_multi_worker_table(self):
+        run = copy.deepcopy(RUN)
+        run["scripts"]["multi_worker"] = {"seconds": 60.0, "returncode": 0, "result": {
+            "benchmark": "multi_worker", "model": "MLP 1280-512-512-10, Adam",
+            "global_batch": 64, "repeats": 3,
+            "examples_per_s": {"1_worker": 5000.0, "2_workers": 2500.0},
+            "two_over_one": 0.5, "allreduce_bytes_per_step": 3692584}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("### Multi-worker overhead (`multi_worker.py`: MLP 1280-512-512-10, "
+                      "Adam, global batch 64, median of 3 run(s))", text)
+        self.assertIn("| examples/s, 2 workers (MultiWorkerMirroredStrategy, 127.0.0.1) "
+                      "| 2500.0 |", text)
+        self.assertIn("| 2 workers / 1 process | 0.5 |", text)
+        self.assertIn("| bytes all-reduced per step (gradient payload per worker) | "
+                      "3,692,584 |", text)
+        self.assertIn("multi_worker", self.run_all.GROUPS["speed"])
+
     def test_language_tables(self):
         run = copy.deepcopy(RUN)
         ner_methods = {"frozen_logreg": {
@@ -189,10 +224,15 @@ class RenderMarkdownTest(TestCase):
                  "methods": methods, "gap_closed": {"dann": 0.3333, "consistency": -0.1667}}
         text_shift = dict(shift, name="movies_to_tweets", source="vader_movies",
                           target="vader_tweets", gap_closed={"dann": None})
+        audio_shift = dict(shift, name="commands_clean_to_noisy", source="spoken_commands",
+                           target="spoken_commands", source_label="`spoken_commands` clean",
+                           target_label="`spoken_commands` noisy")
         run["scripts"]["domain_shift"] = {"seconds": 5400.0, "returncode": 0, "result": {
             "benchmark": "domain_shift", "seeds": [0, 1, 2],
             "text_embedding": {"backbone": "minilm_l6", "texts": 13121, "seconds": 512.4},
-            "shifts": [shift, text_shift]}}
+            "audio_embedding": {"backbone": "speech_embedding", "clips": 2100,
+                                "seconds": 30.2},
+            "shifts": [shift, text_shift, audio_shift]}}
         text = self.run_all.render_markdown(run)
         self.assertIn("## Domain shift", text)
         self.assertIn("`make bench-shift`", text)
@@ -211,6 +251,11 @@ class RenderMarkdownTest(TestCase):
         self.assertIn("### Movie reviews → tweets (text, VADER)", text)
         tweets = text[text.index("### Movie reviews → tweets"):]
         self.assertIn("| dann | dann what | 0.700 ± 0.010 | 0.660 ± 0.000 | – |", tweets)
+        self.assertIn("frozen `speech_embedding` embeddings of 2100 clips, computed once in "
+                      "30 s", text)
+        self.assertIn("### Clean spoken commands → noisy, unseen voices (audio)", text)
+        self.assertIn("`spoken_commands` clean (4000 labelled) → `spoken_commands` noisy (1198 "
+                      "unlabelled", text)
         self.assertLess(text.index("## Domain shift"), text.index("## Speed"))
         self.assertNotIn("## Domain shift", self.run_all.render_markdown(RUN))
         self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift",))

@@ -36,3 +36,52 @@ def test_every_method_trains_on_text_features():
             assert 0.0 <= record["pseudo_label_rate"] <= 1.0
         if method == "dann":
             assert 0.0 <= record["domain_accuracy"] <= 1.0
+
+
+def test_stratified_head():
+    y = np.repeat(np.arange(5), [10, 8, 6, 4, 2])
+    index = shift.stratified_head(y, 10)
+    assert len(set(index.tolist())) == 10 and np.all(np.diff(index) > 0)
+    assert np.bincount(y[index], minlength=5).tolist() == [2, 2, 2, 2, 2]
+    assert shift.stratified_head(y, None).tolist() == list(range(30))
+
+
+def test_audio_shift_cuts_the_target_into_disjoint_halves(monkeypatch):
+    from argparse import Namespace
+
+    from keras_transfer.data import ArraySplit
+
+    calls = []
+
+    def load(name, split, num_examples, **options):
+        calls.append((name, split, num_examples, options))
+        y = np.arange(40) % 4
+        # Each clip's first sample is its index, to tell the clips apart.
+        x = np.zeros((40, 16), "float32")
+        x[:, 0] = np.arange(40) + (0 if split == "train" else 100)
+        return ArraySplit(x, y.astype("int32"), ("a", "b", "c", "d"))
+
+    monkeypatch.setattr(shift, "load", load)
+    spec = shift.SHIFTS["commands_clean_to_noisy"]
+    source, target, test = shift.shift_splits(spec, Namespace(source=None, target=12, test=8))
+    assert calls == [("spoken_commands", "train", None, {"noise": None}),
+                     ("spoken_commands", "test", None,
+                      {"noise": "mixed", "snr_db": [0.0, 10.0]})]
+    assert len(source.y) == 40 and set(source.x[:, 0]) == set(range(40))
+    assert len(target.y) == 12 and len(test.y) == 8
+    assert not set(target.x[:, 0]) & set(test.x[:, 0])  # no clip in both
+    assert min(target.x[:, 0]) >= 100 and min(test.x[:, 0]) >= 100  # unseen: test split
+    assert np.bincount(target.y).tolist() == [3, 3, 3, 3]
+    assert np.bincount(test.y).tolist() == [2, 2, 2, 2]
+
+
+def test_audio_features_are_normalized_first():
+    features = shift.features("audio", 96)
+    assert [layer.__class__.__name__ for layer in features.layers] == [
+        "LayerNormalization", "Dense"]
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 64)
+    x = (70 * rng.normal(size=(64, 96)) + y[:, None]).astype("float32")
+    data = {"source": (x, y), "target": (x, y), "test": (x[:32], y[:32])}
+    record = shift.train_and_score("coral", "audio", data, 2, seed=0, epochs=1)
+    assert record["steps"] == 1

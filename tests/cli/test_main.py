@@ -15,25 +15,6 @@ from tests import savedmodels
 from tests.export import tiny_classifiers
 
 
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("images")
-    rng = np.random.default_rng(0)
-    for split in ("train", "test"):
-        for label, level in (("dark", 40), ("light", 200)):
-            folder = root / split / label
-            folder.mkdir(parents=True)
-            for i in range(8 if split == "train" else 4):
-                pixels = np.clip(level + rng.normal(0, 10, (12, 12, 3)), 0, 255).astype("uint8")
-                (folder / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
-    return root
-
-
-@pytest.fixture(scope="module")
-def tiny_backbone(tmp_path_factory):
-    return savedmodels.image_feature_vector(str(tmp_path_factory.mktemp("backbone")))
-
-
 def test_fit_predict_evaluate_export(image_folder, tiny_backbone, tmp_path, capsys):
     run = tmp_path / "run"
     code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", str(image_folder),
@@ -129,6 +110,147 @@ def test_fit_plan_conflicts_are_usage_errors(tmp_path):
         _choose_plan({**base, "plan": "full", "epochs": 0}, train)
     with pytest.raises(UsageError, match="trains nothing"):
         _choose_plan({**base, "baseline_epochs": 0, "epochs": 0}, train)
+
+
+@pytest.fixture
+def recorded_folds(monkeypatch):
+    """Records the inputs every `fine_tune` call trains on and every
+    cross-validation fold is scored on, as sets of image bytes."""
+    import importlib
+
+    from keras_transfer.recipes import fine_tune as fine_tune_module
+
+    cross_validate_module = importlib.import_module("keras_transfer.evaluation.cross_validate")
+    calls = {"trained": [], "scored": []}
+
+    def images(data):
+        return [image.tobytes() for x, _ in data for image in np.asarray(x)]
+
+    real_fine_tune = fine_tune_module.fine_tune
+    real_evaluate = cross_validate_module.predict_and_evaluate
+
+    def fine_tune(model, train_data, **kwargs):
+        calls["trained"].append(images(train_data))
+        return real_fine_tune(model, train_data, **kwargs)
+
+    def predict_and_evaluate(model, data, **kwargs):
+        calls["scored"].append(images(data))
+        return real_evaluate(model, data, **kwargs)
+
+    monkeypatch.setattr(fine_tune_module, "fine_tune", fine_tune)
+    monkeypatch.setattr(cross_validate_module, "predict_and_evaluate", predict_and_evaluate)
+    return calls
+
+
+def check_folds_do_not_leak(calls, folds, num_train):
+    # K fold models, then the model of `fit` on every training example.
+    assert len(calls["trained"]) == folds + 1 and len(calls["scored"]) == folds
+    everything = set(calls["trained"][-1])
+    assert len(everything) == len(calls["trained"][-1]) == num_train
+    held_out = []
+    for trained, scored in zip(calls["trained"], calls["scored"]):
+        assert len(set(trained)) == len(trained) and len(set(scored)) == len(scored)
+        assert not set(trained) & set(scored)  # the held-out fold never trains
+        assert set(trained) | set(scored) == everything
+        held_out.extend(scored)
+    assert sorted(held_out) == sorted(everything)  # each example held out once
+
+
+def check_cross_validation_files(run, folds, num_train):
+    """The run's cross-validation files agree with each other; returns the
+    per-fold accuracies."""
+    result = json.loads((run / "cross_validation.json").read_text())
+    assert result["num_folds"] == folds and result["num_examples"] == num_train
+    indices = sorted(i for fold in result["folds"] for i in fold["test_indices"])
+    assert indices == list(range(num_train))
+    summary = json.loads((run / "metrics.json").read_text())["cross_validation"]
+    for key in ("accuracy", "macro_f1"):
+        per_fold = [fold[key] for fold in result["folds"]]
+        assert summary[key]["folds"] == per_fold
+        assert summary[key]["mean"] == pytest.approx(np.mean(per_fold))
+        assert summary[key]["std"] == pytest.approx(np.std(per_fold, ddof=1))
+        assert summary[key]["mean"] == pytest.approx(
+            (summary[key]["ci95_low"] + summary[key]["ci95_high"]) / 2)
+        assert summary[key]["ci95_high"] > summary[key]["mean"] or summary[key]["std"] == 0
+    for fold in result["folds"]:
+        # Two classes, held-out folds of 4 or 2: accuracy is a count over the fold.
+        correct = fold["accuracy"] * fold["test_size"]
+        assert correct == pytest.approx(round(correct))
+    report = (run / "report.md").read_text()
+    section = report.split("## Cross-validation")[1].split("\n## ")[0]
+    mean = summary["accuracy"]["mean"]
+    assert f"{mean:.4f} ± {summary['accuracy']['std']:.4f}" in section
+    return [fold["accuracy"] for fold in result["folds"]]
+
+
+@pytest.mark.large  # five lp_ft fits: about a minute on 2 CPU cores
+def test_fit_folds_cross_validates_then_fits(image_folder, tiny_backbone, recorded_folds,
+                                             tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", str(image_folder),
+                 "--task", "image", "--image-size", "12", "12", "--epochs", "1",
+                 "--baseline-epochs", "1", "--batch-size", "4", "--plan", "lp_ft",
+                 "--folds", "4", "--no-export", "--output", str(run)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    check_folds_do_not_leak(recorded_folds, folds=4, num_train=16)
+    # The test split (4 images per class) is never trained on or scored in a fold.
+    assert all(len(scored) == 4 for scored in recorded_folds["scored"])
+    per_fold = check_cross_validation_files(run, folds=4, num_train=16)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "cross-validation (4 folds of the 16 training examples):" in out
+    assert f"per fold {', '.join(f'{a:.4f}' for a in per_fold)}" in out
+    # `fit` still does what it does without --folds.
+    assert 0.0 <= metrics["fine_tuned"]["accuracy"] <= 1.0
+    assert (run / "model.keras").exists() and metrics["plan"]["plan"] == "lp_ft"
+
+
+def test_fit_folds_on_a_built_in_dataset(tiny_backbone, recorded_folds, tmp_path, capsys):
+    from keras_transfer import data
+    from keras_transfer.data.array_split import ArraySplit
+
+    rng = np.random.default_rng(1)
+    y = np.arange(18) % 3
+    x = np.clip(60 * y[:, None, None, None] + rng.normal(60, 10, (18, 12, 12, 3)),
+                0, 255).astype("uint8")
+
+    def load(split="train", num_examples=None, seed=0):
+        return ArraySplit(x, y.astype("int32"), ("a", "b", "c"))
+
+    data.DATASETS["tiny_images"] = {"modality": "image", "loader": load, "description": "tiny",
+                                    "splits": ("train", "test"), "num_classes": 3}
+    try:
+        run = tmp_path / "run"
+        code = main(["-q", "fit", "--backbone", tiny_backbone, "--data", "tiny_images",
+                     "--image-size", "12", "12", "--epochs", "0", "--baseline-epochs", "1",
+                     "--batch-size", "4", "--folds", "3", "--no-export", "--output", str(run)])
+        assert code == 0, capsys.readouterr().err
+        check_folds_do_not_leak(recorded_folds, folds=3, num_train=18)
+        check_cross_validation_files(run, folds=3, num_train=18)
+        # The folds are cut from the loaded arrays, stratified: two of each class
+        # in every held-out fold (6 per class, 3 folds).
+        result = json.loads((run / "cross_validation.json").read_text())
+        for fold in result["folds"]:
+            assert np.bincount(y[fold["test_indices"]]).tolist() == [2, 2, 2]
+    finally:
+        data.DATASETS.pop("tiny_images", None)
+
+
+def test_fit_folds_is_validated(image_folder, tiny_backbone, tmp_path, capsys):
+    common = ["fit", "--backbone", tiny_backbone, "--data", str(image_folder), "--task",
+              "image", "--image-size", "12", "12", "--output", str(tmp_path / "r")]
+    for value, message in (
+            ("1", "--folds must be an integer >= 2. Received: --folds 1"),
+            ("-3", "--folds must be an integer >= 2. Received: --folds -3"),
+            ("9", "--folds 9 is more than the 8 training examples of class 'dark', the "
+                  "smallest; every held-out fold needs every class: use --folds 2 to 8")):
+        assert main(common + ["--folds", value, "--overwrite"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"keras-transfer fit: error: {message}\n"
+    assert not (tmp_path / "r" / "cross_validation.json").exists()
+    with pytest.raises(SystemExit):  # argparse: not an integer
+        main(common + ["--folds", "two"])
+    assert "invalid int value: 'two'" in capsys.readouterr().err
 
 
 def test_lr_find(image_folder, tiny_backbone, tmp_path, capsys):
@@ -455,7 +577,8 @@ def test_fit_trains_a_tagger_on_token_classification_data(tiny_tagging, tmp_path
 
 def test_fit_tagger_refuses_classifier_options(tiny_tagging, tmp_path, capsys):
     backbone, dataset = tiny_tagging
-    for extra in (["--plan", "lp_ft"], ["--baseline-epochs", "3"], ["--decay", "2.6"]):
+    for extra in (["--plan", "lp_ft"], ["--baseline-epochs", "3"], ["--decay", "2.6"],
+                  ["--folds", "3"]):
         code = main(["fit", "--backbone", backbone, "--data", dataset,
                      "--output", str(tmp_path / "r")] + extra)
         assert code == 2

@@ -16,6 +16,7 @@ import sys
 # losses, which equals the global-batch mean only when the batch splits evenly.
 GLOBAL_BATCH = 12
 NUM_EXAMPLES = 48  # 4 steps per epoch
+SCHEDULE_STEPS = 20  # SlantedTriangular: a different rate at each start of 4 epochs of 4 steps
 
 
 def data():
@@ -54,10 +55,14 @@ def build(strategy, optimizer, compat=True):
             keras.layers.Dense(8, activation="relu", name="d1"),
             keras.layers.Dense(1, name="head"),
         ])
-        if optimizer == "discriminative":
+        if optimizer in ("discriminative", "discriminative_schedule"):
+            # The scheduled rate depends on the optimizer's step only, so a
+            # resumed run must restore the step to get the same rates.
+            rate = (keras_transfer.SlantedTriangular(1e-2, total_steps=SCHEDULE_STEPS)
+                    if optimizer == "discriminative_schedule" else None)
             opt = keras_transfer.DiscriminativeOptimizer(
                 keras.optimizers.Adam(1e-2), groups=[("d0", "d0/"), ("d1", "d1/")],
-                multipliers=[0.1, 0.5])
+                multipliers=[0.1, 0.5], learning_rate=rate)
         else:
             opt = keras.optimizers.Adam(1e-2)
         model.compile(optimizer=opt, loss="mse", metrics=["mae"])
@@ -67,8 +72,15 @@ def build(strategy, optimizer, compat=True):
 
 
 def train(strategy, epochs=2, optimizer="adam", unfreezing=False, compat=True,
-          batch=GLOBAL_BATCH):
-    """Returns `(model, history dict)` after `fit` on `dataset()`."""
+          batch=GLOBAL_BATCH, backup=None, kill_at_step=None, kill_by_raising=False):
+    """Returns `(model, history dict, per-epoch record)` after `fit` on `dataset()`.
+
+    With `backup`, `keras_transfer.distribute.BackupAndRestore(backup)` backs
+    the run up every epoch (and resumes it); with `kill_at_step`, the process
+    SIGKILLs itself before that global step (0-based), as a crash would (or,
+    with `kill_by_raising`, `fit` raises `RuntimeError("killed")` there: for
+    a run inside the test process).
+    """
     import keras_transfer
 
     model = build(strategy, optimizer, compat)
@@ -76,8 +88,62 @@ def train(strategy, epochs=2, optimizer="adam", unfreezing=False, compat=True,
     if unfreezing:
         callbacks.append(keras_transfer.ProgressiveUnfreezing(
             every=1, groups=[("d0", "d0/"), ("d1", "d1/"), ("head", "head/")], verbose=0))
-    history = model.fit(dataset(batch), epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False)
-    return model, history.history
+    record = Record()
+    callbacks.append(record)
+    if backup:
+        callbacks.append(keras_transfer.distribute.BackupAndRestore(backup))
+    if kill_at_step is not None:
+        callbacks.append(KillAt(kill_at_step, kill_by_raising))
+    history = model.fit(dataset(batch), epochs=epochs, verbose=0, callbacks=callbacks,
+                        shuffle=False)
+    return model, history.history, record.rows
+
+
+def _keras_callback():
+    import keras  # keeps the module's own imports to argparse/json/os/sys
+
+    return keras.callbacks.Callback
+
+
+class Record(_keras_callback()):
+    """At each epoch's start: `[epoch, trainable variables, rate of d0, d1, head]`."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import keras
+
+        optimizer = self.model.optimizer
+        if hasattr(optimizer, "group_learning_rates"):
+            rates = optimizer.group_learning_rates()
+            rates = [rates["d0"], rates["d1"], rates["default"]]
+        else:
+            rates = [float(keras.ops.convert_to_numpy(optimizer.learning_rate))] * 3
+        self.rows.append([epoch, len(self.model.trainable_variables), *rates])
+
+
+class KillAt(_keras_callback()):
+    """SIGKILLs this process before global step `step` (no clean-up, as a crash)."""
+
+    def __init__(self, step, by_raising=False):
+        super().__init__()
+        self.step = step
+        self.by_raising = by_raising
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        import signal
+
+        if self.epoch * self.params["steps"] + batch == self.step:
+            if self.by_raising:
+                raise RuntimeError("killed")
+            sys.stderr.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def main(argv=None):
@@ -88,6 +154,10 @@ def main(argv=None):
     parser.add_argument("--unfreezing", action="store_true")
     parser.add_argument("--save", action="store_true")
     parser.add_argument("--batch", type=int, default=GLOBAL_BATCH)
+    parser.add_argument("--backup", default=None, help="BackupAndRestore folder")
+    parser.add_argument("--kill-at-step", type=int, default=None,
+                        help="SIGKILL worker --kill-worker before this global step")
+    parser.add_argument("--kill-worker", type=int, default=1)
     parser.add_argument("--no-compat", dest="compat", action="store_false",
                         help="skip enable_multi_worker_fit (plain Keras)")
     args = parser.parse_args(argv)
@@ -99,10 +169,12 @@ def main(argv=None):
 
     strategy = keras_transfer.get_strategy("auto")
     task = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
-    model, history = train(strategy, args.epochs, args.optimizer, args.unfreezing,
-                           args.compat, args.batch)
+    kill = args.kill_at_step if task == args.kill_worker else None
+    model, history, record = train(strategy, args.epochs, args.optimizer, args.unfreezing,
+                                   args.compat, args.batch, args.backup, kill)
     result = {f"w{i}": w for i, w in enumerate(model.get_weights())}
     result.update({f"h_{k}": np.asarray(v) for k, v in history.items()})
+    result["record"] = np.asarray(record)
     result["evaluate"] = np.asarray(model.evaluate(dataset(args.batch), verbose=0))
     result["replicas"] = np.asarray(strategy.num_replicas_in_sync)
     result["chief"] = np.asarray(keras_transfer.distribute.is_chief(strategy))

@@ -37,7 +37,7 @@ class MultiWorkerFitTest(TestCase):
                      for i in range(num_workers)]
 
     def _check_against_single_process(self, results, epochs, **kwargs):
-        model, history = fit_worker.train(tf.distribute.get_strategy(), epochs, **kwargs)
+        model, history, _ = fit_worker.train(tf.distribute.get_strategy(), epochs, **kwargs)
         expected = model.get_weights()
         initial = fit_worker.build(tf.distribute.get_strategy(), "adam").get_weights()
         for result in results:

@@ -121,6 +121,31 @@ class PredictAndEvaluateTest(TestCase):
         with self.assertRaisesRegex(ValueError, r"must lie in \[0, 1\]"):
             predict_and_evaluate(model, (x, np.array([0, 1, 0])), from_logits=False)
 
+    def test_multi_worker_predicts_locally(self):
+        # Under multi-worker MWMS each worker calls the model on the batch itself
+        # (Keras' predict_on_batch would gather every worker's rows).
+        import sys
+
+        module = sys.modules[predict_and_evaluate.__module__]
+
+        model = linear_classifier()
+        x, y = data(count=10)
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+        expected = predict_and_evaluate(model, dataset)
+        calls = []
+        original = module.is_multi_worker
+        module.is_multi_worker = lambda strategy: calls.append(strategy) or True
+        try:
+            model.predict_on_batch = model.predict = None  # must not be used
+            for local in (predict_and_evaluate(model, dataset),
+                          predict_and_evaluate(model, (x, y), batch_size=4)):
+                self.assertEqual(local["num_examples"], 10)
+                self.assertAllClose(local["log_loss"], expected["log_loss"], atol=1e-9,
+                                    rtol=0)
+        finally:
+            module.is_multi_worker = original
+        self.assertNotEmpty(calls)
+
     def test_errors(self):
         model = linear_classifier()
         x, y = data(count=6)

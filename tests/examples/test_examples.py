@@ -144,7 +144,7 @@ def test_feature_caching(tmp_path):
     assert abs(assert_accuracy(stdout, "end-to-end accuracy:", 32)
                - assert_accuracy(stdout, "cached-features accuracy:", 32)) <= 1 / 32
     assert number(stdout, "speed-up (time ratio):") > 0
-    assert (tmp_path / "features" / "train" / "meta.json").exists()
+    assert (tmp_path / "features" / "train" / "manifest.json").exists()
 
 
 def test_few_shot(tmp_path):
@@ -255,3 +255,16 @@ def test_domain_adaptation_dann(tmp_path):
     assert number(stdout, "final gradient reversal coefficient:") == 0.9989
     assert 0.0 <= number(stdout, "final DANN domain accuracy:") <= 1.0
     assert 0.0 <= number(stdout, "final consistency pseudo-label rate:") <= 1.0
+
+
+def test_speech_recognition_ctc(tmp_path):
+    stdout = run_example("speech_recognition_ctc.py", cwd=tmp_path)
+
+    assert "backbone: speech_embedding (trainable=False)" in stdout
+    assert "real LibriVox clips that fit in 4 s: 2" in stdout
+    first, last = re.search(r"train loss: ([\d.]+) -> ([\d.]+)", stdout).groups()
+    assert float(last) < float(first)
+    for label in ("synthetic held-out CER:", "real LibriVox CER (greedy):",
+                  "real LibriVox CER (beam search):"):
+        assert 0.0 <= number(stdout, label) <= 5.0
+    assert number(stdout, "real-time factor (greedy, synthetic test):") > 0.0

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from keras_transfer.backbones import conversion
+from keras_transfer.features import feature_cache
 from keras_transfer.features.feature_cache import FeatureCache
 from keras_transfer.models.build_image_classifier import build_image_classifier
 from keras_transfer.models.build_sentence_similarity_model import (
@@ -19,6 +20,7 @@ from keras_transfer.models.build_text_classifier import build_text_classifier
 from keras_transfer.testing import TestCase
 from keras_transfer.testing import require
 from tests import savedmodels
+from tests.autoshard import labels_per_worker
 
 
 def pixels(n=20, seed=0):
@@ -114,7 +116,7 @@ class FeatureCacheTest(TestCase):
         cache = FeatureCache(self.build(), directory=directory)
         first = list(cache.extract(self.dataset(), name="train"))
         self.assertEqual(sorted(os.listdir(os.path.join(directory, "train"))),
-                         ["array_0.npy", "array_1.npy", "meta.json"])
+                         ["manifest.json", "shard-00000.tfrecord"])
         again = FeatureCache(self.build(), directory=directory)
         with mock.patch.object(again.feature_extractor, "predict_on_batch") as predict:
             second = list(again.extract(self.dataset(), name="train"))
@@ -183,6 +185,191 @@ class FeatureCacheTest(TestCase):
         unlabelled = tf.data.Dataset.from_tensor_slices(pixels(4)).batch(2)
         with self.assertRaisesRegex(ValueError, r"without labels"):
             cache.extract(unlabelled)
+
+
+def dense_model(seed=0, compile=True):
+    """Inputs (4,) -> frozen Dense "backbone" (16) -> softmax "head" (3)."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((4,), name="x")
+    backbone = keras.layers.Dense(16, activation="relu", name="backbone")
+    backbone.trainable = False
+    outputs = keras.layers.Dense(3, activation="softmax", name="head")(backbone(inputs))
+    model = keras.Model(inputs, outputs)
+    if compile:
+        model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")
+    return model
+
+
+def vectors(n, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, 4)).astype("float32")
+
+
+class FeatureCacheOnDiskTest(TestCase):
+    """Features streamed from sharded TFRecord files (`directory=` and `name=`)."""
+
+    def extract(self, n=40, batch_size=8, shard_size=1, shuffle=False, seed=None,
+                weights=False, directory=None, name="train"):
+        directory = directory or self.temp_dir()
+        cache = FeatureCache(dense_model(), directory=directory, shard_size=shard_size)
+        sw = np.linspace(0.1, 1, n).astype("float32") if weights else None
+        data = cache.extract(vectors(n), np.arange(n) % 3, sample_weight=sw,
+                             batch_size=batch_size, name=name, shuffle=shuffle, seed=seed)
+        return cache, data, os.path.join(directory, name)
+
+    def test_round_trip_is_exact_and_sharded(self):
+        n = 37
+        cache, streamed, path = self.extract(n=n, weights=True, shard_size=1000)
+        in_memory = FeatureCache(dense_model()).extract(
+            vectors(n), np.arange(n) % 3, sample_weight=np.linspace(0.1, 1, n).astype("float32"),
+            batch_size=8)
+        files = sorted(f for f in os.listdir(path) if f.endswith(".tfrecord"))
+        # A batch of 8 is ~690 bytes on disk (512 of features): two per file.
+        self.assertEqual(files, ["shard-00000.tfrecord", "shard-00001.tfrecord",
+                                 "shard-00002.tfrecord"])
+        streamed, in_memory = list(streamed), list(in_memory)
+        self.assertEqual([len(b[1]) for b in streamed], [8, 8, 8, 8, 5])
+        self.assertEqual(len(streamed), len(in_memory))
+        for a, b in zip(streamed, in_memory):
+            for x, y in zip(a, b):
+                self.assertEqual(x.dtype, y.dtype)
+                self.assertAllEqual(x, y)  # bit-exact, not close
+        # A second pass, and a second cache reading the files, give the same.
+        again = FeatureCache(dense_model(), directory=os.path.dirname(path))
+        with mock.patch.object(again.feature_extractor, "predict_on_batch") as predict:
+            reread = list(again.extract(vectors(n), np.arange(n) % 3,
+                                        sample_weight=np.linspace(0.1, 1, n).astype("float32"),
+                                        batch_size=8, name="train"))
+        predict.assert_not_called()
+        for a, b in zip(streamed, reread):
+            self.assertAllEqual(a[0], b[0])
+
+    def test_training_on_streamed_features_equals_in_memory(self):
+        streamed_model, memory_model = dense_model(), dense_model()
+        data = (vectors(40), np.arange(40) % 3)
+        streamed = FeatureCache(streamed_model, directory=self.temp_dir(), shard_size=1)
+        streamed.fit(streamed.extract(*data, batch_size=8, name="t"), epochs=3, verbose=0)
+        memory = FeatureCache(memory_model)
+        memory.fit(memory.extract(*data, batch_size=8), epochs=3, verbose=0)
+        for a, b in zip(streamed_model.get_layer("head").weights,
+                        memory_model.get_layer("head").weights):
+            self.assertAllEqual(a.numpy(), b.numpy())
+        self.assertEqual(int(streamed_model.optimizer.iterations), 15)
+
+    def test_extraction_never_concatenates(self):
+        with mock.patch.object(feature_cache, "_concat") as concat:
+            _, data, _ = self.extract()
+            self.assertEqual(sum(len(y) for _, y in data), 40)
+        concat.assert_not_called()
+
+    def test_stream_opens_files_one_after_the_other(self):
+        # 10 files of one batch each. Once the first batch has come, the last
+        # five files are deleted: a stream that had read every file up front
+        # would not notice; this one fails when it reaches them.
+        _, data, path = self.extract(n=80, batch_size=8)
+        self.assertEqual(len([f for f in os.listdir(path) if f.endswith(".tfrecord")]), 10)
+        iterator = iter(data)
+        first = next(iterator)
+        self.assertEqual(len(first[1]), 8)
+        for i in range(5, 10):
+            os.remove(os.path.join(path, f"shard-{i:05d}.tfrecord"))
+        seen = 1
+        with self.assertRaises(tf.errors.NotFoundError):
+            for _ in iterator:
+                seen += 1
+        self.assertGreaterEqual(seen, 5)
+        self.assertLess(seen, 10)
+
+    def test_shuffle_on_disk_reorders_every_epoch(self):
+        cache = FeatureCache(dense_model(), directory=self.temp_dir(), shard_size=1)
+        x, y = vectors(40), np.arange(40)  # labels identify the examples
+        data = cache.extract(x, y, batch_size=8, name="ids", shuffle=True, seed=1)
+        first = [(f, label) for batch_x, batch_y in data for f, label in zip(batch_x, batch_y)]
+        second = np.concatenate([labels for _, labels in data])
+        self.assertEqual(sorted(label for _, label in first), list(range(40)))
+        self.assertNotAllEqual([label for _, label in first], second)
+        self.assertNotAllEqual([label for _, label in first], y)
+        self.assertEqual([len(labels) for _, labels in data], [8] * 5)
+        # Each feature row still travels with its own label.
+        expected = cache.feature_extractor.predict(x, verbose=0)
+        for features, label in first:
+            self.assertAllEqual(features, expected[label])
+
+    def test_file_autoshard_gives_each_worker_its_own_files(self):
+        # Labels 0..39 identify the examples. TensorFlow's FILE auto-shard
+        # rewrite (what MultiWorkerMirroredStrategy applies) gives worker i
+        # files i, i+2, ...: disjoint, together everything.
+        directory = self.temp_dir()
+        cache = FeatureCache(dense_model(), directory=directory, shard_size=1)
+        y = np.arange(40)
+        for shuffle in (False, True):
+            data = cache.extract(vectors(40), y, batch_size=8, name="ids", shuffle=shuffle,
+                                 seed=0)
+            self.assertEqual(data.options().experimental_distribute.auto_shard_policy,
+                             tf.data.experimental.AutoShardPolicy.FILE)
+            worker0, worker1 = labels_per_worker(data, 2)
+            self.assertEqual(set(worker0) & set(worker1), set())
+            self.assertEqual(sorted(np.concatenate([worker0, worker1])), list(range(40)))
+            if not shuffle:
+                self.assertAllEqual(worker0, [*range(0, 8), *range(16, 24), *range(32, 40)])
+
+    def test_changed_or_stale_files_are_refused(self):
+        directory = self.temp_dir()
+        _, _, path = self.extract(directory=directory, shard_size=600)
+
+        def again():
+            return self.extract(directory=directory, shard_size=600)
+
+        shard = os.path.join(path, "shard-00001.tfrecord")
+        with open(shard, "rb") as f:
+            original = f.read()
+        tampered = bytearray(original)
+        tampered[len(tampered) // 2] ^= 1
+        with open(shard, "wb") as f:
+            f.write(bytes(tampered))
+        with self.assertRaisesRegex(ValueError, r"does not match its manifest: "
+                                                r"shard-00001.tfrecord was changed \(SHA-256 "
+                                                r"differs\)\. Delete '.*train'"):
+            again()
+        with open(shard, "wb") as f:
+            f.write(original[:-3])
+        with self.assertRaisesRegex(ValueError, rf"shard-00001.tfrecord has "
+                                                rf"{len(original) - 3} bytes, not "
+                                                rf"{len(original)}"):
+            again()
+        os.remove(shard)
+        with self.assertRaisesRegex(ValueError, r"shard-00001.tfrecord is missing"):
+            again()
+        with open(shard, "wb") as f:
+            f.write(original)
+        self.assertEqual(sum(len(y) for _, y in again()[1]), 40)  # repaired: loads again
+
+        manifest_path = os.path.join(path, "manifest.json")
+        with open(manifest_path) as f:
+            manifest = f.read()
+        for old, new, message in (
+                ('"float32"', '"object"', r"tensor spec"),
+                ('"shard-00000.tfrecord"', '"../../etc/passwd"', r"file name '../../etc/passwd'"),
+                ('"format": 2', '"format": 1', r"format 1, expected 2")):
+            with open(manifest_path, "w") as f:
+                f.write(manifest.replace(old, new, 1))
+            with self.assertRaisesRegex(ValueError, rf"The manifest of the feature cache in "
+                                                    rf"'.*train' is invalid \({message}"):
+                again()
+        with open(manifest_path, "w") as f:
+            f.write(manifest)
+        # Other data under the same name: stale.
+        cache = FeatureCache(dense_model(), directory=directory)
+        with self.assertRaisesRegex(ValueError, r"computed from other data"):
+            cache.extract(vectors(40, seed=1), np.arange(40) % 3, batch_size=8, name="train")
+        # A folder of the older .npy format, or of something else.
+        old = os.path.join(directory, "old")
+        os.makedirs(old)
+        with open(os.path.join(old, "meta.json"), "w") as f:
+            f.write("{}")
+        with self.assertRaisesRegex(ValueError, r"older keras_transfer.*Delete '.*old'"):
+            cache.extract(vectors(8), np.arange(8) % 3, name="old")
+        with self.assertRaisesRegex(ValueError, r"`shard_size` must be"):
+            FeatureCache(dense_model(), directory=directory, shard_size=0)
 
 
 @pytest.mark.large

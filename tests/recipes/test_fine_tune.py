@@ -63,6 +63,21 @@ class FineTuneTest(TestCase):
                          [(0, ["head"]), (4, ["low", "head"])])
         self.assertEqual(sorted(history.group_learning_rates[0]), ["epoch", "head", "low"])
 
+    def test_full_plan_under_a_strategy(self):
+        # The recipe's optimizer must be created in the model's strategy scope
+        # (it failed with "Mixing different tf.distribute.Strategy objects").
+        strategy = self.mirrored_strategy()
+        with strategy.scope():
+            inputs = keras.Input((4,))
+            hidden = keras.layers.Dense(3, name="d0")(inputs)
+            model = keras.Model(inputs, keras.layers.Dense(2, name="top")(hidden))
+        x, y = np.random.default_rng(0).normal(size=(16, 4)), np.arange(16) % 2
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+        history = fine_tune(model, data, epochs=1, head_epochs=1, learning_rate=1e-2,
+                            verbose=0, plan="full", groups=[("low", "d0/"), ("head", "top/")])
+        self.assertLen(history.history["loss"], 2)
+        self.assertIs(model.optimizer._distribution_strategy, strategy)
+
     def test_errors(self):
         model = self._model()
         data = tf.data.Dataset.from_tensor_slices((savedmodels.images(4), np.zeros(4))).batch(2)

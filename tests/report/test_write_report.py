@@ -166,6 +166,31 @@ class WriteReportTest(TestCase):
         with self.assertRaisesRegex(ValueError, "Received: plan={'reason': 'x'}"):
             write_report(self.get_temp_dir(), HISTORY, None, plan={"reason": "x"})
 
+    def test_cross_validation_section(self):
+        from keras_transfer.evaluation.cross_validate import fold_summary
+
+        accuracy, macro_f1 = [0.75, 1.0, 0.875, 0.875], [0.7, 1.0, 0.8, 0.9]
+        result = {"num_folds": 4, "num_examples": 32,
+                  "folds": [{"fold": k, "train_size": 24, "test_size": 8,
+                             "accuracy": accuracy[k], "macro_f1": macro_f1[k]}
+                            for k in range(4)],
+                  "summary": {"accuracy": fold_summary(accuracy),
+                              "macro_f1": fold_summary(macro_f1)}}
+        path = write_report(self.get_temp_dir() + "/cv", HISTORY, None,
+                            plan={"plan": "lp_ft"}, cross_validation=result)
+        with open(path, encoding="utf-8") as file:
+            report = file.read()
+        section = report.split("## Cross-validation\n\n")[1].split("\n## ")[0]
+        self.assertIn("Stratified 4-fold cross-validation over 32 examples", section)
+        self.assertIn("| 2 | 24 | 8 | 1.0000 | 1.0000 |", section)
+        # mean 0.875, sample std sqrt(2 * 0.125**2 / 3) = 0.1021; t(0.975, 3) = 3.182:
+        # half width 3.182 * 0.1021 / 2 = 0.1624.
+        self.assertIn("| Mean ± std |  |  | 0.8750 ± 0.1021 | 0.8500 ± 0.1291 |", section)
+        self.assertIn("| 95% CI |  |  | [0.7126, 1.0374] |", section)
+        self.assertLess(report.index("## Strategy"), report.index("## Cross-validation"))
+        with self.assertRaisesRegex(ValueError, "`cross_validation` must be the dict"):
+            write_report(self.get_temp_dir(), HISTORY, None, cross_validation={"folds": []})
+
     def test_history_only_with_step_stages(self):
         run_dir = self.get_temp_dir() + "/history_only"
         stages = [{"step": 0, "stage": 0, "trainable_groups": ["head"]},

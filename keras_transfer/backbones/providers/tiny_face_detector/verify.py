@@ -52,7 +52,7 @@ def verify(export_dir):
     scikit-image's `astronaut` photo (exactly one, overlapping the
     hand-labelled `FACE_BOX` by IoU >= 0.6, score within 0.01 of the
     measured 0.9755) and in `coffee` (none), and checks that the feature
-    vector is 512-d.
+    vector is 512-d and the feature map `[13, 13, 512]` at 416 pixels.
 
     Args:
         export_dir: str or path. The folder `convert` wrote.
@@ -88,6 +88,13 @@ def verify(export_dir):
         raise RuntimeError(
             f"Tiny face detector feature vector has shape {tuple(vectors.shape)}; "
             f"expected {(1, FEATURE_DIM)}.")
+    feature_map = tf.saved_model.load(str(export_dir / "feature_map"))
+    spatial = feature_map(tf.zeros([1, IMAGE_SIZE, IMAGE_SIZE, 3]), training=False)
+    cells = IMAGE_SIZE // 32
+    if tuple(spatial.shape) != (1, cells, cells, FEATURE_DIM):
+        raise RuntimeError(
+            f"Tiny face detector feature map has shape {tuple(spatial.shape)}; "
+            f"expected {(1, cells, cells, FEATURE_DIM)}.")
     faces = found[0]
     report = {"feature_dim": int(vectors.shape[-1]),
               NO_FACE_PHOTO: int(len(found[1].boxes))}

@@ -12,15 +12,17 @@ def test_convert_writes_hub_savedmodels(converted):
     export_dir, paths = converted
 
     assert paths == {"feature_vector": str(export_dir / "feature_vector"),
-                     "classification": str(export_dir / "classification")}
-    for name, width in [("feature_vector", 1280), ("classification", 1000)]:
+                     "classification": str(export_dir / "classification"),
+                     "feature_map": str(export_dir / "feature_map")}
+    for name, width in [("feature_vector", 1280), ("classification", 1000),
+                        ("feature_map", 1280)]:
         loaded = tf.saved_model.load(paths[name])
         signature = loaded.signatures["serving_default"]
         spec = signature.structured_input_signature[1]["images"]
         assert spec.shape.as_list() == [None, None, None, 3]
         assert spec.dtype == tf.float32
-        assert signature.structured_outputs["default"].shape.as_list() == [
-            None, width]
+        assert signature.structured_outputs["default"].shape.as_list() == (
+            [None, None, None, width] if name == "feature_map" else [None, width])
         assert loaded.regularization_losses == []
         names = [v.name for v in loaded.variables]
         assert names[0] == "stem_conv/kernel:0"

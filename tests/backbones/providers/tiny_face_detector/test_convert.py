@@ -1,5 +1,6 @@
-"""Tests for tiny_face_detector/convert.py: the two TF Hub-format SavedModels."""
+"""Tests for tiny_face_detector/convert.py: the three TF Hub-format SavedModels."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -15,9 +16,11 @@ def test_convert_writes_hub_savedmodels_that_match_keras(converted, detector):
     patterns = get_backbone("tiny_face_detector")["groups"]
 
     assert paths == {"feature_vector": str(export_dir / "feature_vector"),
-                     "detector": str(export_dir / "detector")}
+                     "detector": str(export_dir / "detector"),
+                     "feature_map": str(export_dir / "feature_map")}
     for name, output_shape, variables, groups in [
-            ("feature_vector", [None, 512], 17, 6), ("detector", [None, None, None, 25], 19, 6)]:
+            ("feature_vector", [None, 512], 17, 6), ("detector", [None, None, None, 25], 19, 6),
+            ("feature_map", [None, None, None, 512], 17, 6)]:
         loaded = tf.saved_model.load(paths[name])
         signature = loaded.signatures["serving_default"]
         assert signature.structured_input_signature[1]["images"].shape.as_list() == [
@@ -29,6 +32,11 @@ def test_convert_writes_hub_savedmodels_that_match_keras(converted, detector):
     loaded = tf.saved_model.load(paths["detector"])
     np.testing.assert_allclose(loaded(tf.constant(images), training=False).numpy(),
                                detector(images, training=False).numpy(), atol=1e-5)
+    # The feature map is exactly what conv8 reads.
+    pool5 = keras.Model(detector.input, detector.get_layer("pool5").output)
+    np.testing.assert_allclose(
+        tf.saved_model.load(paths["feature_map"])(tf.constant(images), training=False),
+        pool5(images), atol=1e-5)
     with pytest.raises(FileExistsError, match="already holds"):
         convert(export_dir)
 
