@@ -10,7 +10,7 @@ seeds), sample efficiency, speed ratios, machine, versions and seeds.
     python benchmarks/run_all.py [--quick] [--only text_quality,hub_overhead]
         [--seeds N] [--precision mixed_bfloat16] [--docs-only]
 
-`make bench` runs the quality group at full size (about 80 minutes on 2 CPU
+`make bench` runs the quality group at full size (106 minutes on 2 CPU
 cores), `make bench-language` the language-model and tagging group (issue
 #14), `make bench-shift` the domain-adaptation benchmark (issue #15),
 `make bench-speed` the speed ratios, `make bench-quick` every script in
@@ -144,8 +144,8 @@ QUICK_BANNER = """\
 
 INTRO = """\
 Reproduce with one command: `make bench` (the quality scripts at full size,
-3 seeds; estimated at 80-90 minutes on 2 quiet CPU cores, 129 minutes on
-2026-12-02 on a shared machine), `make bench-language` (NER, masked-LM
+3 seeds; 106 minutes on 2026-12-02 on 2 mostly quiet CPU cores: text 37,
+images 36, audio 20, few-label text 10, few-shot 4), `make bench-language` (NER, masked-LM
 adaptation, ULMFiT), `make bench-shift` (domain shift) and `make bench-speed`
 (the speed ratios), or `make bench-quick` (quick mode). Each
 script also runs alone, e.g. `python benchmarks/text_quality.py --seeds 3`,
