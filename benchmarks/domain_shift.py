@@ -97,21 +97,27 @@ import harness  # noqa: E402
 
 logger = logging.getLogger("benchmarks.domain_shift")
 
+# Speech Commands' ten core words (its v1 "10 commands" task).
+CORE_COMMANDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 SHIFTS = {
     "mnist_to_digits": {"modality": "image", "source": "mnist_5k", "target": "digits"},
     "movies_to_amazon": {"modality": "text", "source": "vader_movies",
                          "target": "vader_amazon"},
     "movies_to_tweets": {"modality": "text", "source": "vader_movies",
                          "target": "vader_tweets"},
-    # Both sides are spoken_commands: clean clips of the training voices ->
-    # white/babble noise (0-10 dB) on the voices of its test split, which the
-    # source never hears; that split is cut in two for target train and test.
+    # Both sides are spoken_commands, on Speech Commands' ten core words: clean
+    # clips of the training voices -> white/babble noise (0-10 dB) on the
+    # voices of its test split, which the source never hears; the target is
+    # that split, 120 clips per word, cut in two for target train and test.
     "commands_clean_to_noisy": {"modality": "audio", "source": "spoken_commands",
-                                "target": "spoken_commands",
+                                "target": "spoken_commands", "words": CORE_COMMANDS,
                                 "source_options": {"noise": None},
-                                "target_options": {"noise": "mixed", "snr_db": [0.0, 10.0]},
-                                "source_label": "`spoken_commands` clean, training voices",
-                                "target_label": "`spoken_commands` in white or babble noise "
+                                "target_options": {"noise": "mixed", "snr_db": [0.0, 10.0],
+                                                   "words": CORE_COMMANDS,
+                                                   "examples_per_word": 120},
+                                "source_label": "`spoken_commands` clean, 10 core words, "
+                                                "training voices",
+                                "target_label": "the same words in white or babble noise "
                                                 "at 0-10 dB SNR, unseen voices"},
 }
 ADAPTATION = ("dann", "mmd", "coral", "consistency")
@@ -180,24 +186,45 @@ def stratified_head(y, num_examples, seed=0):
     return np.sort(order[:num_examples])
 
 
+def subset(split, index):
+    """The examples `index` of an `ArraySplit`."""
+    from keras_transfer.data import ArraySplit
+
+    return ArraySplit(split.x[index], split.y[index], split.class_names)
+
+
+def keep_words(split, words):
+    """The examples of `words` only, relabelled 0, 1, ... in the order of `words`."""
+    from keras_transfer.data import ArraySplit
+
+    classes = [list(split.class_names).index(word) for word in words]
+    lookup = np.full(len(split.class_names), -1, np.int32)
+    lookup[classes] = np.arange(len(words))
+    index = np.flatnonzero(lookup[split.y] >= 0)
+    return ArraySplit(split.x[index], lookup[split.y[index]], tuple(words))
+
+
 def shift_splits(spec, args):
     """The source, target train and target test `ArraySplit`s of a shift."""
     import keras_transfer
 
-    source = load(spec["source"], "train", args.source, **spec.get("source_options", {}))
     if spec["target"] != spec["source"]:
-        return (source, load(spec["target"], "train", args.target),
+        return (load(spec["source"], "train", args.source, **spec.get("source_options", {})),
+                load(spec["target"], "train", args.target),
                 load(spec["target"], "test", args.test))
-    # One dataset on both sides (the audio shift): the target is its test
-    # split in other conditions, cut into two stratified halves, target
-    # train and target test (the same voices, different clips).
-    pool = load(spec["target"], "test", None, **spec.get("target_options", {}))
+    # One dataset on both sides (the audio shift). The source: the clips of
+    # the shift's words in the default 35-word clean training split (no new
+    # synthesis where that split is cached).
+    # The target: the test split in other conditions, cut into two
+    # stratified halves, target train and target test (the same voices,
+    # different clips).
+    source = keep_words(load(spec["source"], "train", None, **spec["source_options"]),
+                        spec["words"])
+    source = subset(source, stratified_head(source.y, args.source))
+    pool = load(spec["target"], "test", None, **spec["target_options"])
     halves = [test for _, test in keras_transfer.stratified_k_fold(pool.y, 2, seed=0)]
-    parts = []
-    for half, size in zip(halves, (args.target, args.test)):
-        index = half[stratified_head(pool.y[half], size)]
-        parts.append(keras_transfer.data.ArraySplit(pool.x[index], pool.y[index],
-                                                    pool.class_names))
+    parts = [subset(pool, half[stratified_head(pool.y[half], size)])
+             for half, size in zip(halves, (args.target, args.test))]
     return (source, *parts)
 
 
