@@ -70,10 +70,10 @@ LEARNING_RATE = 1e-3
 TRUNK_UNITS = 256
 RATING_LOSS_WEIGHT = 0.5
 EXPERIMENTS = {
-    "sentiment_and_rating": "the four domains pooled; a sentiment head (2 classes) and a "
+    "sentiment_and_rating": "The four domains pooled; a sentiment head (2 classes) and a "
                             f"rating head (regression, loss weight {RATING_LOSS_WEIGHT}) "
                             "vs a sentiment-only and a rating-only model",
-    "per_domain_heads": "one sentiment head per domain on the pooled rows (each row "
+    "per_domain_heads": "One sentiment head per domain on the pooled rows (each row "
                         "weighted for its own domain's head only) vs one model per domain "
                         "on its own rows",
 }

@@ -69,7 +69,7 @@ def test_audio_shift_keeps_its_words_and_cuts_the_target_into_disjoint_halves(mo
     assert calls == [("spoken_commands", "train", None, {"noise": None}),
                      ("spoken_commands", "test", None,
                       {"noise": "mixed", "snr_db": [0.0, 10.0],
-                       "words": shift.CORE_COMMANDS, "examples_per_word": 120})]
+                       "words": shift.CORE_COMMANDS, "examples_per_word": 240})]
     # The source keeps the 10 words' clips (not "bed", "bird"), relabelled.
     assert source.class_names == shift.CORE_COMMANDS
     assert len(source.y) == 40 and np.bincount(source.y).tolist() == [4] * 10
