@@ -20,10 +20,10 @@ never read), and is scored on the target test split:
   training voices; 400 clips) -> the same words in white or babble noise
   at 0-10 dB SNR (`noise="mixed"`), said by the 14 voices of the test
   split, which the source never hears (babble from 5 more unheard voices),
-  generated at 120 clips per word (`examples_per_word=120`). The target is
-  that test split (1,200 clips), cut into two stratified halves: target
-  train (600, unlabelled; labelled only for the oracle) and target test
-  (600), the same voices but different clips. Features: frozen
+  generated at 240 clips per word (`examples_per_word=240`). The target is
+  that test split (2,400 clips), cut into two stratified halves: target
+  train (1,200, unlabelled; labelled only for the oracle) and target test
+  (1,200), the same voices but different clips. Features: frozen
   speech_embedding clip embeddings (96-d, computed once) -> LayerNorm (the
   embedding reaches about +-70) -> Dense 256, trained. (With all 35 words
   and the default 20 test clips per word, the oracle had 10 labelled clips
@@ -63,12 +63,12 @@ shuffling, dropout and augmentation.
 
 Full mode: every example of each split (mnist_5k 4,000 train; digits 1,198
 train / 599 test; vader_movies 6,713 train; vader_amazon 1,984 / 992;
-vader_tweets 2,288 / 1,144; spoken_commands 400 clean train, 600 / 600
-noisy target), 10 epochs, 3 seeds. Quick (a smoke run; its numbers say
+vader_tweets 2,288 / 1,144; spoken_commands 400 clean train, 1,200 /
+1,200 noisy target), 10 epochs, 3 seeds. Quick (a smoke run; its numbers say
 nothing): 256 source, 256 target, 128 test examples per shift, 2 epochs,
 1 seed. Both modes read the spoken_commands clips from the dataset cache
 (the default 35-word clean training split, 1,400 clips, and the 10-word
-noisy test split at 120 clips per word); the first use synthesizes them
+noisy test split at 240 clips per word); the first use synthesizes them
 with espeak-ng (about a minute per 1,400 clips on 2 idle cores).
 
 Cost, measured on 2 CPU cores shared with another benchmark
