@@ -84,8 +84,17 @@ step of a Dense-256 model on frozen features when the CPU is not shared.
 Full mode, estimated from these: images 5 x 620 steps + the oracle's 180
 per seed, x 3 seeds ≈ 6-19 minutes plus tracing; text 13,121 texts to
 embed ≈ 5-9 minutes, then 5 x 1,040 steps + the oracle's 310-350 per
-shift and seed, x 2 shifts x 3 seeds ≈ 5-10 minutes; audio AUDIO_COST;
-about 20-35 minutes in all (not run at full size here).
+shift and seed, x 2 shifts x 3 seeds ≈ 5-10 minutes; audio 2,800 clips
+to embed ≈ 10-20 s, then 5 x 60 steps + the oracle's 180 per seed, x 3
+seeds, mostly tracing ≈ 1-1.5 minutes (plus about 2 minutes to synthesize
+its 2,400 target clips the first time). About 17-40 minutes in all,
+25-30 at the middle of each range (not run at full size here).
+
+The audio shift at full size, 1 seed (`--shifts commands_clean_to_noisy
+--seeds 1`, 2026-12-02, under nice 19 on a CPU busy with another
+benchmark, so its seconds say nothing): target accuracy source_only
+0.313, DANN 0.316, MMD 0.323, CORAL 0.313, consistency 0.308,
+target_oracle 0.405 (1,200 test clips, 10 balanced words: chance 0.100).
 
 One JSON object on stdout (progress on stderr).
 """
