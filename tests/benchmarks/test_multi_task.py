@@ -1,6 +1,7 @@
 """benchmarks/multi_task.py: the per-domain scores, the head weighting, a tiny run."""
 
 import numpy as np
+import pytest
 
 from tests.benchmarks import scripts
 
@@ -68,6 +69,7 @@ def test_a_head_learns_only_from_its_own_domain():
         assert unchanged == (head == "nyt"), head
 
 
+@pytest.mark.large  # five models: about 12 s on 2 busy CPU cores
 def test_per_domain_heads_records():
     records = multi.per_domain_heads(toy_data(), seed=0, epochs=1)
     # One model on 128 rows (2 steps) vs four models on 32 rows (1 step each).
