@@ -42,10 +42,12 @@ embed), 10 epochs, 3 seeds. Quick (a smoke run; its numbers say nothing):
 
 Cost: MiniLM embeds 25-45 snippets per second on 2 shared CPU cores
 (`domain_shift.py`'s measurement), so the 4,000 texts take about 1.5-2.7
-minutes; a step of these small models costs about 0.01-0.035 s after 1.5-4
-s of tracing per model, and a seed trains 7 models for 2 x 380 + 4 x 100
-steps: about 0.5-1 minute per seed. About 3-6 minutes in all (estimated,
-not run at full size here).
+minutes; a step of these small models costs about 0.005-0.035 s after
+1.5-4 s of tracing per model (`domain_shift.py`'s docstring), and a seed
+trains 8 models for 4 x 380 + 4 x 100 steps: about 0.5-1.7 minutes per
+seed. About 3-8 minutes in all (estimated, not run at full size here; the
+quick run's seconds, measured under nice 19 on a CPU busy with another
+benchmark, say nothing about cost).
 
 One JSON object on stdout (progress on stderr).
 """
