@@ -14,15 +14,21 @@ never read), and is scored on the target test split:
   features: frozen MiniLM-L6 sentence embeddings (384-d, computed once) ->
   Dense 256 ReLU, trained;
 - `movies_to_tweets`: `vader_movies` -> `vader_tweets`, tweets; the same;
-- `commands_clean_to_noisy`: `spoken_commands` (35 words, one-second
-  16 kHz clips) clean, said by the 30 training voices -> the same words in
-  white or babble noise at 0-10 dB SNR (`noise="mixed"`), said by the 14
-  voices of its test split, which the source never hears (babble from 5
-  more unheard voices). The target is that test split (700 clips), cut
-  into two stratified halves: target train (unlabelled; labelled only for
-  the oracle) and target test, the same voices but different clips.
-  Features: frozen speech_embedding clip embeddings (96-d, computed once)
-  -> LayerNorm (the embedding reaches about +-70) -> Dense 256, trained.
+- `commands_clean_to_noisy`: `spoken_commands` on Speech Commands' ten
+  core words (yes, no, up, down, left, right, on, off, stop, go): their
+  clean clips in the default training split (40 per word, said by the 30
+  training voices; 400 clips) -> the same words in white or babble noise
+  at 0-10 dB SNR (`noise="mixed"`), said by the 14 voices of the test
+  split, which the source never hears (babble from 5 more unheard voices),
+  generated at 240 clips per word (`examples_per_word=240`). The target is
+  that test split (2,400 clips), cut into two stratified halves: target
+  train (1,200, unlabelled; labelled only for the oracle) and target test
+  (1,200), the same voices but different clips. Features: frozen
+  speech_embedding clip embeddings (96-d, computed once) -> LayerNorm (the
+  embedding reaches about +-70) -> Dense 256, trained. (With all 35 words
+  and the default 20 test clips per word, the oracle had 10 labelled clips
+  per word and scored below source-only, 0.144 vs 0.239 over 3 seeds: no
+  upper bound.)
 
 Text runs on frozen MiniLM features, not a fine-tuned encoder: fine-tuning
 MiniLM cost 0.7 s per 32-snippet step on this machine (text_quality.py's
@@ -57,12 +63,13 @@ shuffling, dropout and augmentation.
 
 Full mode: every example of each split (mnist_5k 4,000 train; digits 1,198
 train / 599 test; vader_movies 6,713 train; vader_amazon 1,984 / 992;
-vader_tweets 2,288 / 1,144; spoken_commands 1,400 clean train, 350 / 350
-noisy target), 10 epochs, 3 seeds. Quick (a smoke run; its numbers say
+vader_tweets 2,288 / 1,144; spoken_commands 400 clean train, 1,200 /
+1,200 noisy target), 10 epochs, 3 seeds. Quick (a smoke run; its numbers say
 nothing): 256 source, 256 target, 128 test examples per shift, 2 epochs,
 1 seed. Both modes read the spoken_commands clips from the dataset cache
-(its default 40 train / 20 test clips per word, clean and mixed); the
-first use synthesizes them with espeak-ng (about a minute per 1,400).
+(the default 35-word clean training split, 1,400 clips, and the 10-word
+noisy test split at 240 clips per word); the first use synthesizes them
+with espeak-ng (about a minute per 1,400 clips on 2 idle cores).
 
 Cost, measured on 2 CPU cores shared with another benchmark
 (benchmarks/results/domain_shift-quick.json and a 6-epoch repeat of it):
@@ -70,17 +77,24 @@ the quick run takes 92 s wall (39 s of it embedding 1,024 texts). A
 training step costs about 0.03-0.1 s on images (64 + 64 rows) and
 0.01-0.035 s on text features, after about 1.5-4 s of tracing per model
 (which is most of every quick-mode `seconds`); MiniLM embeds 25-45 texts
-per second. Full mode, estimated from these: images 5 x 620 steps + the
-oracle's 180 per seed, x 3 seeds ≈ 15-25 minutes; text 13,121 texts to
+per second. A full run of the old audio shift alone (3 seeds, 1,400
+source clips, 210 steps per method; 2026-12-02 08:40) trained its 18
+models in 51 s, 2.0-3.1 s each, tracing included: about 0.005-0.01 s per
+step of a Dense-256 model on frozen features when the CPU is not shared.
+Full mode, estimated from these: images 5 x 620 steps + the oracle's 180
+per seed, x 3 seeds ≈ 6-19 minutes plus tracing; text 13,121 texts to
 embed ≈ 5-9 minutes, then 5 x 1,040 steps + the oracle's 310-350 per
-shift and seed, x 2 shifts x 3 seeds ≈ 10-20 minutes; about 45 minutes in
-all (not run here). The audio shift adds little: its quick run alone
-(`--quick --shifts commands_clean_to_noisy`) took 15.6 s to embed 640
-clips (about 9 s of it building speech_embedding; then 100-120 clips per
-second) and 5.5-8.5 s per method for 8 steps, nearly all tracing. Full
-mode, estimated from these and the text-feature step cost above: 2,100
-clips to embed ≈ 20-30 s, then 5 x 210 steps + the oracle's 50 per seed,
-x 3 seeds ≈ 3-5 minutes (not run here).
+shift and seed, x 2 shifts x 3 seeds ≈ 5-10 minutes; audio 2,800 clips
+to embed ≈ 10-20 s, then 5 x 60 steps + the oracle's 180 per seed, x 3
+seeds, mostly tracing ≈ 1-1.5 minutes (plus about 2 minutes to synthesize
+its 2,400 target clips the first time). About 17-40 minutes in all,
+25-30 at the middle of each range (not run at full size here).
+
+The audio shift at full size, 1 seed (`--shifts commands_clean_to_noisy
+--seeds 1`, 2026-12-02, under nice 19 on a CPU busy with another
+benchmark, so its seconds say nothing): target accuracy source_only
+0.313, DANN 0.316, MMD 0.323, CORAL 0.313, consistency 0.308,
+target_oracle 0.405 (1,200 test clips, 10 balanced words: chance 0.100).
 
 One JSON object on stdout (progress on stderr).
 """
@@ -97,21 +111,27 @@ import harness  # noqa: E402
 
 logger = logging.getLogger("benchmarks.domain_shift")
 
+# Speech Commands' ten core words (its v1 "10 commands" task).
+CORE_COMMANDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 SHIFTS = {
     "mnist_to_digits": {"modality": "image", "source": "mnist_5k", "target": "digits"},
     "movies_to_amazon": {"modality": "text", "source": "vader_movies",
                          "target": "vader_amazon"},
     "movies_to_tweets": {"modality": "text", "source": "vader_movies",
                          "target": "vader_tweets"},
-    # Both sides are spoken_commands: clean clips of the training voices ->
-    # white/babble noise (0-10 dB) on the voices of its test split, which the
-    # source never hears; that split is cut in two for target train and test.
+    # Both sides are spoken_commands, on Speech Commands' ten core words: clean
+    # clips of the training voices -> white/babble noise (0-10 dB) on the
+    # voices of its test split, which the source never hears; the target is
+    # that split, 240 clips per word, cut in two for target train and test.
     "commands_clean_to_noisy": {"modality": "audio", "source": "spoken_commands",
-                                "target": "spoken_commands",
+                                "target": "spoken_commands", "words": CORE_COMMANDS,
                                 "source_options": {"noise": None},
-                                "target_options": {"noise": "mixed", "snr_db": [0.0, 10.0]},
-                                "source_label": "`spoken_commands` clean, training voices",
-                                "target_label": "`spoken_commands` in white or babble noise "
+                                "target_options": {"noise": "mixed", "snr_db": [0.0, 10.0],
+                                                   "words": CORE_COMMANDS,
+                                                   "examples_per_word": 240},
+                                "source_label": "`spoken_commands` clean, 10 core words, "
+                                                "training voices",
+                                "target_label": "the same words in white or babble noise "
                                                 "at 0-10 dB SNR, unseen voices"},
 }
 ADAPTATION = ("dann", "mmd", "coral", "consistency")
@@ -180,24 +200,45 @@ def stratified_head(y, num_examples, seed=0):
     return np.sort(order[:num_examples])
 
 
+def subset(split, index):
+    """The examples `index` of an `ArraySplit`."""
+    from keras_transfer.data import ArraySplit
+
+    return ArraySplit(split.x[index], split.y[index], split.class_names)
+
+
+def keep_words(split, words):
+    """The examples of `words` only, relabelled 0, 1, ... in the order of `words`."""
+    from keras_transfer.data import ArraySplit
+
+    classes = [list(split.class_names).index(word) for word in words]
+    lookup = np.full(len(split.class_names), -1, np.int32)
+    lookup[classes] = np.arange(len(words))
+    index = np.flatnonzero(lookup[split.y] >= 0)
+    return ArraySplit(split.x[index], lookup[split.y[index]], tuple(words))
+
+
 def shift_splits(spec, args):
     """The source, target train and target test `ArraySplit`s of a shift."""
     import keras_transfer
 
-    source = load(spec["source"], "train", args.source, **spec.get("source_options", {}))
     if spec["target"] != spec["source"]:
-        return (source, load(spec["target"], "train", args.target),
+        return (load(spec["source"], "train", args.source, **spec.get("source_options", {})),
+                load(spec["target"], "train", args.target),
                 load(spec["target"], "test", args.test))
-    # One dataset on both sides (the audio shift): the target is its test
-    # split in other conditions, cut into two stratified halves, target
-    # train and target test (the same voices, different clips).
-    pool = load(spec["target"], "test", None, **spec.get("target_options", {}))
+    # One dataset on both sides (the audio shift). The source: the clips of
+    # the shift's words in the default 35-word clean training split (no new
+    # synthesis where that split is cached).
+    # The target: the test split in other conditions, cut into two
+    # stratified halves, target train and target test (the same voices,
+    # different clips).
+    source = keep_words(load(spec["source"], "train", None, **spec["source_options"]),
+                        spec["words"])
+    source = subset(source, stratified_head(source.y, args.source))
+    pool = load(spec["target"], "test", None, **spec["target_options"])
     halves = [test for _, test in keras_transfer.stratified_k_fold(pool.y, 2, seed=0)]
-    parts = []
-    for half, size in zip(halves, (args.target, args.test)):
-        index = half[stratified_head(pool.y[half], size)]
-        parts.append(keras_transfer.data.ArraySplit(pool.x[index], pool.y[index],
-                                                    pool.class_names))
+    parts = [subset(pool, half[stratified_head(pool.y[half], size)])
+             for half, size in zip(halves, (args.target, args.test))]
     return (source, *parts)
 
 

@@ -12,7 +12,8 @@ seeds), sample efficiency, speed ratios, machine, versions and seeds.
 
 `make bench` runs the quality group at full size (106 minutes on 2 CPU
 cores), `make bench-language` the language-model and tagging group (issue
-#14), `make bench-shift` the domain-adaptation benchmark (issue #15),
+#14), `make bench-shift` the domain-adaptation and multi-task benchmarks
+(issue #15),
 `make bench-speed` the speed ratios, `make bench-quick` every script in
 quick mode (`--quick` is passed to every script: tiny
 samples, one seed; they check the machinery, their numbers mean little).
@@ -32,11 +33,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
-           "domain_shift", "hub_overhead", "precision_speed", "bf16_profile",
+           "domain_shift", "multi_task", "hub_overhead", "precision_speed", "bf16_profile",
            "feature_cache", "feature_cache_memory", "multi_worker")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
-SHIFT = ("domain_shift",)
+SHIFT = ("domain_shift", "multi_task")
 # `make bench`: the quality tables (issue #13's label budgets); `make bench-language`:
 # language-model transfer and tagging (issue #14); `make bench-shift`: domain
 # adaptation (issue #15); `make bench-speed`: the speed ratios. Each run keeps the
@@ -483,6 +484,56 @@ def shift_section(scripts):
     return lines
 
 
+MULTI_TASK_TITLES = {"sentiment_and_rating": "Sentiment and rating heads (VADER, four "
+                                             "domains pooled)",
+                     "per_domain_heads": "One sentiment head per VADER domain"}
+
+
+def multi_task_lines(scripts):
+    """`multi_task.py`: per-domain accuracy (and rating MAE) and training time of
+    one multi-task model against separate single-task models."""
+    result = (scripts.get("multi_task") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    domains = list(result["domains"])
+    sizes = ", ".join(f"{d} {v['train']}/{v['test']}" for d, v in result["domains"].items())
+    embedding = result["text_embedding"]
+    lines = ["## Multi-task vs separate models", "",
+             "`make bench-shift` (issue #15; `benchmarks/multi_task.py`'s docstring "
+             "lists the settings and what it costs). "
+             f"Frozen `{embedding['backbone']}` embeddings of {embedding['texts']} "
+             f"texts (computed once in {embedding['seconds']:.0f} s, not in `train s`) "
+             f"→ a shared Dense trunk → `build_multi_task_model` heads; train/test "
+             f"snippets per domain: {sizes}; {result['settings']['epochs']} epochs. "
+             "`train s`: one model for multi_task, the sum over the models for separate.",
+             ""]
+    baselines = result.get("baselines", {})
+    for experiment in result["experiments"]:
+        methods = experiment["methods"]
+        first = next(iter(methods.values()))
+        scores = [("sentiment_accuracy", "accuracy")]
+        if "rating_mae" in first:
+            scores.append(("rating_mae", "rating MAE"))
+        header = [f"{label} {d}" for key, label in scores for d in domains]
+        lines += [f"### {MULTI_TASK_TITLES.get(experiment['name'], experiment['name'])}",
+                  "", experiment["description"] + ".", "",
+                  "| method | " + " | ".join(header) + " | train s |",
+                  "|---|" + "---|" * (len(header) + 1)]
+        for name, info in methods.items():
+            cells = [_ms(info[key][d], with_std) for key, _ in scores for d in domains]
+            lines.append(f"| {name} | " + " | ".join(cells) +
+                         f" | {_seconds(info['seconds'])} |")
+        reference = {"sentiment_accuracy": baselines.get("majority_accuracy"),
+                     "rating_mae": baselines.get("mean_rating_mae")}
+        if all(reference[key] for key, _ in scores):
+            cells = [f"{reference[key][d]:.3f}" for key, _ in scores for d in domains]
+            label = " / ".join(["majority", "mean rating"][:len(scores)])
+            lines.append(f"| {label} | " + " | ".join(cells) + " | – |")
+        lines.append("")
+    return lines
+
+
 def quality_section(name, result, with_std):
     lines = []
     for task in result["tasks"]:
@@ -663,11 +714,13 @@ def render_markdown(run):
         lines += few_shot_section(scripts["few_shot"]["result"])
     lines += language_section(scripts)
     lines += shift_section(scripts)
+    lines += multi_task_lines(scripts)
     lines += ["## Speed", ""]
     lines += speed_section(scripts)
     lines += ["## Scripts", "", "Each script's command, when it ran (UTC) and its wall "
               "time: `make bench` runs the quality scripts, `make bench-language` the "
-              "language ones, `make bench-shift` the domain-shift one, `make bench-speed` "
+              "language ones, `make bench-shift` the domain-shift and multi-task ones, "
+              "`make bench-speed` "
               "the speed ones; each keeps the other "
               "groups' latest results.", "",
               "| script | command | ran | wall s | status |", "|---|---|---|---|---|"]

@@ -258,8 +258,56 @@ class RenderMarkdownTest(TestCase):
                       "unlabelled", text)
         self.assertLess(text.index("## Domain shift"), text.index("## Speed"))
         self.assertNotIn("## Domain shift", self.run_all.render_markdown(RUN))
-        self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift",))
+        self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift", "multi_task"))
         self.assertIn("domain_shift", self.run_all.SCRIPTS)
+
+    def test_multi_task_tables(self):
+        run = copy.deepcopy(RUN)
+
+        def scores(*means):
+            return dict(zip(("movies", "tweets"), (stat(m, 0.01) for m in means)))
+
+        def method(description, accuracy, mae, seconds):
+            info = {"description": description, "seconds": stat(seconds), "steps": 10,
+                    "epochs": 10, "runs": [], "sentiment_accuracy": scores(*accuracy)}
+            if mae:
+                info["rating_mae"] = scores(*mae)
+            return info
+
+        run["scripts"]["multi_task"] = {"seconds": 300.0, "returncode": 0, "result": {
+            "benchmark": "multi_task", "seeds": [0, 1, 2],
+            "domains": {"movies": {"dataset": "vader_movies", "train": 600, "test": 400},
+                        "tweets": {"dataset": "vader_tweets", "train": 600, "test": 400}},
+            "text_embedding": {"backbone": "minilm_l6", "texts": 2000, "seconds": 61.0},
+            "baselines": {"majority_accuracy": {"movies": 0.51, "tweets": 0.68},
+                          "mean_rating_mae": {"movies": 1.5, "tweets": 1.4}},
+            "settings": {"epochs": 10},
+            "experiments": [
+                {"name": "sentiment_and_rating", "description": "two heads",
+                 "methods": {"multi_task": method("one", (0.8, 0.9), (1.0, 0.9), 12.0),
+                             "separate": method("two", (0.81, 0.88), (1.1, 0.95), 20.0)}},
+                {"name": "per_domain_heads", "description": "a head per domain",
+                 "methods": {"multi_task": method("one", (0.8, 0.9), None, 14.0),
+                             "separate": method("four", (0.79, 0.85), None, 30.0)}}]}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("## Multi-task vs separate models", text)
+        self.assertIn("frozen `minilm_l6` embeddings of 2000 texts (computed once in 61 s",
+                      text.replace("Frozen", "frozen"))
+        self.assertIn("movies 600/400, tweets 600/400; 10 epochs.", text)
+        self.assertIn("### Sentiment and rating heads (VADER, four domains pooled)", text)
+        self.assertIn("| method | accuracy movies | accuracy tweets | rating MAE movies | "
+                      "rating MAE tweets | train s |", text)
+        self.assertIn("| multi_task | 0.800 ± 0.010 | 0.900 ± 0.010 | 1.000 ± 0.010 | "
+                      "0.900 ± 0.010 | 12.0 |", text)
+        self.assertIn("| majority / mean rating | 0.510 | 0.680 | 1.500 | 1.400 | – |", text)
+        per_domain = text[text.index("### One sentiment head per VADER domain"):]
+        self.assertIn("| method | accuracy movies | accuracy tweets | train s |", per_domain)
+        self.assertIn("| separate | 0.790 ± 0.010 | 0.850 ± 0.010 | 30.0 |", per_domain)
+        self.assertIn("| majority | 0.510 | 0.680 | – |", per_domain)
+        self.assertLess(text.index("## Multi-task"), text.index("## Speed"))
+        self.assertNotIn("## Multi-task", self.run_all.render_markdown(RUN))
+        self.assertIn("multi_task", self.run_all.SCRIPTS)
+        self.assertIn("multi_task", self.run_all.PASS_THROUGH["seeds"])
 
     def test_sample_efficiency_table(self):
         text = self.run_all.render_markdown(RUN)

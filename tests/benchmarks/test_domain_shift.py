@@ -46,33 +46,43 @@ def test_stratified_head():
     assert shift.stratified_head(y, None).tolist() == list(range(30))
 
 
-def test_audio_shift_cuts_the_target_into_disjoint_halves(monkeypatch):
+def test_audio_shift_keeps_its_words_and_cuts_the_target_into_disjoint_halves(monkeypatch):
     from argparse import Namespace
 
     from keras_transfer.data import ArraySplit
 
     calls = []
+    train_names = ("bed",) + shift.CORE_COMMANDS + ("bird",)
 
     def load(name, split, num_examples, **options):
         calls.append((name, split, num_examples, options))
-        y = np.arange(40) % 4
+        names = train_names if split == "train" else shift.CORE_COMMANDS
+        y = np.arange(4 * len(names)) % len(names)
         # Each clip's first sample is its index, to tell the clips apart.
-        x = np.zeros((40, 16), "float32")
-        x[:, 0] = np.arange(40) + (0 if split == "train" else 100)
-        return ArraySplit(x, y.astype("int32"), ("a", "b", "c", "d"))
+        x = np.zeros((len(y), 16), "float32")
+        x[:, 0] = np.arange(len(y)) + (0 if split == "train" else 1000)
+        return ArraySplit(x, y.astype("int32"), names)
 
     monkeypatch.setattr(shift, "load", load)
     spec = shift.SHIFTS["commands_clean_to_noisy"]
-    source, target, test = shift.shift_splits(spec, Namespace(source=None, target=12, test=8))
+    source, target, test = shift.shift_splits(spec, Namespace(source=None, target=20, test=10))
     assert calls == [("spoken_commands", "train", None, {"noise": None}),
                      ("spoken_commands", "test", None,
-                      {"noise": "mixed", "snr_db": [0.0, 10.0]})]
-    assert len(source.y) == 40 and set(source.x[:, 0]) == set(range(40))
-    assert len(target.y) == 12 and len(test.y) == 8
+                      {"noise": "mixed", "snr_db": [0.0, 10.0],
+                       "words": shift.CORE_COMMANDS, "examples_per_word": 240})]
+    # The source keeps the 10 words' clips (not "bed", "bird"), relabelled.
+    assert source.class_names == shift.CORE_COMMANDS
+    assert len(source.y) == 40 and np.bincount(source.y).tolist() == [4] * 10
+    assert [train_names[int(v) % 12] for v in source.x[:, 0]] == [
+        shift.CORE_COMMANDS[label] for label in source.y]
+    assert len(target.y) == 20 and len(test.y) == 10
     assert not set(target.x[:, 0]) & set(test.x[:, 0])  # no clip in both
-    assert min(target.x[:, 0]) >= 100 and min(test.x[:, 0]) >= 100  # unseen: test split
-    assert np.bincount(target.y).tolist() == [3, 3, 3, 3]
-    assert np.bincount(test.y).tolist() == [2, 2, 2, 2]
+    assert min(target.x[:, 0]) >= 1000 and min(test.x[:, 0]) >= 1000  # unseen: test split
+    assert np.bincount(target.y).tolist() == [2] * 10
+    assert np.bincount(test.y).tolist() == [1] * 10
+    # A smaller source keeps every word equally.
+    source, _, _ = shift.shift_splits(spec, Namespace(source=20, target=20, test=10))
+    assert np.bincount(source.y).tolist() == [2] * 10
 
 
 def test_audio_features_are_normalized_first():
