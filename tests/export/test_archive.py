@@ -65,13 +65,14 @@ class ArchiveTest(TestCase):
         self.assertEqual(stored_values(path), model.count_params())
         batch = {"input_word_ids": np.array([[3, 4, 0]], "int32"),
                  "input_mask": np.array([[1, 1, 0]], "int32")}
-        self.assertAllClose(tf.saved_model.load(path).serve(batch), model(batch), atol=1e-6)
+        revived = tf.saved_model.load(path)  # kept: its variables die with it
+        self.assertAllClose(revived.serve(batch), model(batch), atol=1e-6)
 
     def test_serving_export_of_a_hub_text_classifier_stores_each_weight_once(self):
         model = tiny.text_classifier(os.path.join(self.root, "hub"))
         path = export_for_serving(model, os.path.join(self.root, "served"), warmup=False)
         self.assertEqual(stored_values(path), model.count_params())
-        served = tf.saved_model.load(path).signatures["serving_default"](
-            text=tf.constant(tiny.TEXTS))
+        revived = tf.saved_model.load(path)
+        served = revived.signatures["serving_default"](text=tf.constant(tiny.TEXTS))
         self.assertAllClose(served["probabilities"],
                             model.predict(tf.constant(tiny.TEXTS), verbose=0), atol=1e-5)
