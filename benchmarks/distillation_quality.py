@@ -6,7 +6,7 @@ seed 0). Issue #15's compression target: a student that keeps >= 95% of
 the teacher's accuracy at <= 1/3 of its single-example latency.
 
     python benchmarks/distillation_quality.py [--quick] [--seeds 3]
-        [--architectures cnn,bilstm] [--student-epochs 8]
+        [--architectures cnn,bilstm] [--student-epochs 5]
 
 Rotten Tomatoes (`keras_transfer.data`), 2000 train / 1000 test snippets.
 
@@ -42,16 +42,20 @@ for TFLite rows, which leaves the tokenizer out). Latency depends on what
 else runs on the machine; the ratios are measured in one process, minutes
 apart. `target` compares the mean distilled CNN with the teacher.
 
-Full mode: 2000 / 1000, teacher 2 epochs (1 head + 1), students 8 epochs,
-CNN, 3 seeds, 30 latency calls. Its duration is extrapolated, not measured
-(see `docs/distillation.md`): fine-tuning MiniLM costs about 0.7 s per
-32-example step on 2 CPU cores (63 steps per epoch), a frozen MiniLM forward
-pass about 14 ms per snippet (text_quality.py's feature extraction), which
-every distillation epoch pays for the 2000 snippets (~28 s); the CNN's own
-step is a small fraction of that. Teacher ~2 min (+ ~0.5 min evaluation and
-exports), 3 seeds x 8 epochs x ~30 s distilled + ~3 s labels-only ~13 min:
-about 16 minutes. Quick mode: 96 / 64, 2 + 2 epochs, 1 seed, 5 latency
-calls: checks the machinery only.
+Full mode: 2000 / 1000, teacher 2 epochs (1 head + 1), students 5 epochs,
+CNN, 3 seeds, 30 latency calls. Not run yet: its duration is extrapolated
+from text_quality.py's full run on this machine (2 CPU cores), not
+measured. There, `fine_tune` on the same 2000 snippets for 2 epochs took
+161-228 s (bfloat16 encoder; float32 is 1.25-1.33x slower, so ~4 min here)
+and a frozen MiniLM-L6 pass over the 2000 snippets 41 s. Distillation runs
+the frozen teacher on every batch, so each distillation epoch costs about
+that pass (~41 s; the CNN's own step is small): 3 seeds x 5 epochs x ~45 s
+~11 min; labels-only students ~1 min; the teacher's test pass and exports,
+the students' reports and 9 TFLite conversions ~2-3 min: about 18 minutes
+in all, under the 25-minute budget (8 student epochs would be ~23 minutes).
+Quick mode: 96 / 64, 2 + 2 epochs, 1 seed, 5 latency calls: checks the
+machinery only (its teacher takes fine_tune's LP-FT plan: 48 labels per
+class).
 """
 
 import argparse
@@ -296,7 +300,7 @@ def main():
     parser.add_argument("--teacher-epochs", type=int, default=None,
                         help="the teacher's total fine_tune epochs; default 2")
     parser.add_argument("--student-epochs", type=int, default=None,
-                        help="epochs of every student; default 8 (quick: 2)")
+                        help="epochs of every student; default 5 (quick: 2)")
     parser.add_argument("--architectures", default=None,
                         type=lambda text: [a.strip() for a in text.split(",") if a.strip()],
                         help="build_student architectures, comma-separated; default cnn")
@@ -308,7 +312,7 @@ def main():
         parser.parse_args(),
         {"seeds": 1, "train": 96, "test": 64, "teacher_epochs": 2, "student_epochs": 2,
          "architectures": ["cnn"], "latency_calls": 5},
-        {"seeds": 3, "train": 2000, "test": 1000, "teacher_epochs": 2, "student_epochs": 8,
+        {"seeds": 3, "train": 2000, "test": 1000, "teacher_epochs": 2, "student_epochs": 5,
          "architectures": ["cnn"], "latency_calls": 30})
     harness.setup_logging()
     harness.quiet_warnings()
