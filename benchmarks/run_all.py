@@ -33,11 +33,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
-           "domain_shift", "multi_task", "hub_overhead", "precision_speed", "bf16_profile",
-           "feature_cache", "feature_cache_memory", "multi_worker")
+           "domain_shift", "multi_task", "distillation_quality", "hub_overhead",
+           "precision_speed", "bf16_profile", "feature_cache", "feature_cache_memory",
+           "multi_worker")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
-SHIFT = ("domain_shift", "multi_task")
+SHIFT = ("domain_shift", "multi_task", "distillation_quality")
 # `make bench`: the quality tables (issue #13's label budgets); `make bench-language`:
 # language-model transfer and tagging (issue #14); `make bench-shift`: domain
 # adaptation (issue #15); `make bench-speed`: the speed ratios. Each run keeps the
@@ -439,6 +440,42 @@ SHIFT_TITLES = {"mnist_to_digits": "MNIST → scikit-learn digits (image)",
                     "Clean spoken commands → noisy, unseen voices (audio)"}
 
 
+def distillation_lines(scripts):
+    """Teacher vs students (`distillation_quality.py`): quality, size, latency."""
+    result = (scripts.get("distillation_quality") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    lines = ["## Distillation and quantisation", "",
+             f"`distillation_quality.py` (issue #15; its docstring lists the settings): "
+             f"MiniLM-L6 teacher (trained once, seed 0) → students on {result['dataset']} "
+             f"({result['train_examples']} train / {result['test_examples']} test; majority "
+             f"share {result['test_majority_share']:.3f}). Size: the SavedModel (one "
+             "endpoint) and the `export_for_serving` folder; TFLite rows: the file, token "
+             "ids in. Latency: median of warm single-example calls.", "",
+             "| model | accuracy | macro F1 | parameters | MB | serving MB | ms |",
+             "|---|---|---|---|---|---|---|"]
+
+    def number(stat, scale=1.0, digits=2):
+        return "–" if not stat else f"{stat['mean'] / scale:,.{digits}f}"
+
+    for name, info in result["methods"].items():
+        lines.append(f"| {name} | {_ms(info['accuracy'], with_std)} | "
+                     f"{_ms(info['macro_f1'], with_std)} | "
+                     f"{number(info.get('num_params'), digits=0)} | "
+                     f"{number(info.get('size_bytes'), 1e6)} | "
+                     f"{number(info.get('serving_export_bytes'), 1e6)} | "
+                     f"{number(info.get('latency_ms'))} |")
+    goal = result.get("target")
+    if goal:
+        lines += ["", f"Target (≥ {goal['accuracy_share_needed']:.0%} of the teacher's "
+                  f"accuracy at ≤ 1/3 of its latency): `{goal['student']}` keeps "
+                  f"{goal['accuracy_share']:.1%} of the accuracy at "
+                  f"{goal['latency_share']:.1%} of the latency: "
+                  f"{'met' if goal['met'] else 'not met'}."]
+    return lines + [""]
+
+
 def shift_section(scripts):
     """Domain adaptation (`domain_shift.py`): target accuracy per method and
     the share of the source-only → oracle gap each closes."""
@@ -715,6 +752,7 @@ def render_markdown(run):
     lines += language_section(scripts)
     lines += shift_section(scripts)
     lines += multi_task_lines(scripts)
+    lines += distillation_lines(scripts)
     lines += ["## Speed", ""]
     lines += speed_section(scripts)
     lines += ["## Scripts", "", "Each script's command, when it ran (UTC) and its wall "

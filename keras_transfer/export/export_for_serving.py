@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer.export import serving_inputs
+from keras_transfer.export.archive import new_archive
 from keras_transfer.export import warmup_requests
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ def export_for_serving(
 ):
     """Exports a classifier as a new version of a TF Serving model.
 
-    The model is written with `keras.export.ExportArchive` to
-    `base_dir/<version>/`, the layout `tensorflow_model_server
+    The model is written with `keras.export.ExportArchive` (each weight
+    once: Keras' own `model.export` saves every weight twice, see
+    `keras_transfer/export/archive.py`) to `base_dir/<version>/`, the layout `tensorflow_model_server
     --model_base_path=base_dir` watches. The folder is written atomically: to
     a hidden temporary folder beside it (`base_dir/.export-tmp-*`, which TF
     Serving ignores), then renamed into place, so TF Serving never sees a
@@ -188,8 +190,7 @@ def export_for_serving(
         "audio": lambda waveforms: head(waveforms),
     }[modality]
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
+    archive = new_archive(model)
     archive.add_endpoint(
         SERVING_SIGNATURE, serve,
         input_signature=[tf.TensorSpec([None], tf.string, name=raw_name)],

@@ -258,7 +258,8 @@ class RenderMarkdownTest(TestCase):
                       "unlabelled", text)
         self.assertLess(text.index("## Domain shift"), text.index("## Speed"))
         self.assertNotIn("## Domain shift", self.run_all.render_markdown(RUN))
-        self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift", "multi_task"))
+        self.assertEqual(self.run_all.GROUPS["shift"],
+                         ("domain_shift", "multi_task", "distillation_quality"))
         self.assertIn("domain_shift", self.run_all.SCRIPTS)
 
     def test_multi_task_tables(self):
