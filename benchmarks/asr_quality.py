@@ -163,6 +163,7 @@ class Recognizer:
         backbone = self.model.get_layer("backbone")
         encoder = keras.Model(self.model.input, backbone.output)
         frames = {}
+        cpu = time.process_time()
         with harness.Timer() as timer:
             for split, (waveforms, _) in data.items():
                 outputs = []
@@ -170,6 +171,9 @@ class Recognizer:
                     batch = self._inputs(waveforms[start:start + 8])
                     outputs.append(np.asarray(encoder.predict_on_batch(batch)))
                 frames[split] = np.concatenate(outputs)
+        logger.info("whisper frames of %d clips: %.1f s wall, %.1f s CPU",
+                    sum(len(w) for w, _ in data.values()), timer.seconds,
+                    time.process_time() - cpu)
         return frames, timer.seconds
 
     def _head_model(self):
@@ -254,10 +258,12 @@ def real_time_factors(recognizer, waveforms, vocabulary, lm, alpha, beta):
                                        "alpha": alpha, "beta": beta})):
         keras_transfer.speech.transcribe(recognizer.model, waveforms[:1], vocabulary,
                                          **options)  # warm-up: tracing
+        cpu = time.process_time()
         with harness.Timer() as timer:
             keras_transfer.speech.transcribe(recognizer.model, waveforms, vocabulary,
                                              beam_width=BEAM_WIDTH, **options)
         factors[name] = round(timer.seconds / seconds, 4)
+        factors[name + "_cpu"] = round((time.process_time() - cpu) / seconds, 4)
     return factors
 
 
@@ -319,16 +325,21 @@ def main(argv=None):
                 recognizer.frames = frames
                 extraction = frames_seconds
             build_seconds = time.perf_counter() - start
+            cpu = time.process_time()
             with harness.Timer() as timer:
                 losses, epochs = recognizer.fit(*data["train"], vocabulary)
             record = {"seed": seed, "seconds": round(timer.seconds + extraction, 2),
                       "train_seconds": round(timer.seconds, 2),
+                      "train_cpu_seconds": round(time.process_time() - cpu, 2),
                       "frame_extraction_seconds": round(extraction, 2),
                       "build_seconds": round(build_seconds, 2), "epochs": epochs,
                       "loss": [round(float(losses[0]), 4), round(float(losses[-1]), 4)]}
             if method not in fusion:
                 logits = recognizer.logits("validation", data["validation"][0])
+                cpu = time.process_time()
                 fusion[method] = tune_fusion(logits, data["validation"][1], vocabulary, lm)
+                logger.info("%s: fusion grid on %d clips, %.1f s CPU: %s", method,
+                            len(logits), time.process_time() - cpu, fusion[method])
             alpha, beta, _ = fusion[method]
             for test_set in ("real", "synthetic"):
                 waveforms, texts = data[test_set]

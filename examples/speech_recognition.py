@@ -55,10 +55,12 @@ if args.smoke:
     BACKBONE, TRAINABLE = args.backbone or "speech_embedding", False
     NUM_TRAIN, NUM_TEST, EPOCHS, MAX_SECONDS = 12, 4, 2, 4.0
     LEARNING_RATE = 1e-2
+    LM_SENTENCES = 500
 else:
     BACKBONE, TRAINABLE = args.backbone or "whisper_base", True
     NUM_TRAIN, NUM_TEST, EPOCHS, MAX_SECONDS = 400, 50, 10, 8.0
     LEARNING_RATE = 3e-4
+    LM_SENTENCES = None  # all 4,000
 keras.utils.set_random_seed(0)
 
 """
@@ -115,6 +117,7 @@ LSTM) offers the same interface, slower.
 """
 
 lm_sentences = keras_transfer.data.load_dataset("rotten_tomatoes", split="train").x
+lm_sentences = list(lm_sentences)[:LM_SENTENCES]
 language_model = keras_transfer.speech.CharacterNgramModel(lm_sentences, vocabulary,
                                                            order=5)
 print(f"LM: {language_model.num_sentences} sentences; log P('the film is good') = "

@@ -1,5 +1,4 @@
-"""Speech recognition with CTC: the character vocabulary, decoding, transcription,
-and the character language models fused into beam search."""
+"""Speech recognition with CTC: the character vocabulary, decoding with an LM, transcription."""
 
 from keras_transfer.speech.character_language_model import CharacterLanguageModel
 from keras_transfer.speech.character_ngram_model import CharacterNgramModel

@@ -68,8 +68,9 @@ class TextgenrnnLanguageModel(CharacterLanguageModel):
 
             model, vocab = load_textgenrnn()
         if not isinstance(vocab, dict) or START_TOKEN not in vocab:
-            raise ValueError(f"`vocab` must be a dict holding the start token {START_TOKEN!r}."
-                             f" Received keys: {sorted(vocab)[:10] if isinstance(vocab, dict) else vocab!r}")
+            shown = sorted(vocab)[:10] if isinstance(vocab, dict) else vocab
+            raise ValueError("`vocab` must be a dict holding the start token "
+                             f"{START_TOKEN!r}. Received: {shown!r}")
         self.model = model
         self.vocab = vocab
         self.batch_size = batch_size
