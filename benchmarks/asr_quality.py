@@ -11,17 +11,20 @@ rotten_tomatoes train sentences said by espeak-ng) and scored on
 - `real`: the five real LibriVox recordings of Debian's
   `pocketsphinx-testdata` (one reader, Jane Austen, 3.0-7.1 s,
   `read_pocketsphinx_librivox`): another domain (human voice, 19th-century
-  prose), 24 s of audio;
+  prose), 24.7 s of audio;
 - `synthetic`: held-out synthetic speech (the test split: other sentences,
   other voices).
 
 Methods:
 
 - `whisper_ctc`: Whisper base's pretrained encoder (`whisper_base`), frozen,
-  + the CTC head trained on its 512-d frames (50/s). The encoder is not
-  fine-tuned: one training step through it cost about XXX (measured below),
-  so its frames are computed once (`keras_transfer.HubBackbone`, the same
-  layer the model holds) and the head trains on them; the seeds share them.
+  + the CTC head trained on its 512-d frames (50/s). Its frames are
+  computed once (`keras_transfer.HubBackbone`, the layer the model holds;
+  0.21 CPU-seconds per 7.5 s clip, measured) and the seeds share them. The
+  encoder is not fine-tuned: with a backward pass at about twice the
+  forward (an estimate), 200 clips x 15 epochs would add about 1,900
+  CPU-seconds per seed, 5,700 for three seeds: more than this benchmark's
+  whole budget.
 - `speech_embedding_ctc`: `speech_embedding` (a pretrained convolutional
   keyword-spotting encoder, 96-d every 80 ms), fine-tuned end to end with
   the head (upsampled to 5 frames per encoder frame).
@@ -48,8 +51,24 @@ duration) greedy and with the LM, on this machine's CPUs.
 Goal (issue #18): the pretrained encoder at least halves scratch's CER on
 the real recordings; `goal` reports it from mean CERs (greedy and LM).
 
-Full mode: XXX
-Quick mode (a smoke run; its numbers say nothing): XXX
+Full mode: 200 training clips (padded to 7.5 s: the longest real
+recording is 7.1 s), 50 test and 20 validation clips, batch 8, Adam 1e-3;
+the Whisper head 15 epochs (375 steps), the speech_embedding networks 6
+epochs (150 steps); 3 seeds (a seed changes initialization, shuffling and
+dropout; the data are fixed). These are short trainings, chosen for the
+budget, not for the best CER. Expected cost, extrapolated from CPU time
+measured on small pieces (2026-12-02, on the shared machine; the full run
+has not been made): a Whisper head step 0.93 CPU-s (batch 8, 7.5 s), a
+speech_embedding fine-tuning step 1.53 CPU-s, Whisper frames 0.21 CPU-s a
+clip, prefix beam search with the LM 0.1 CPU-s a clip. Training: 3 x 349 +
+6 x 230 = 2,430 CPU-s; frames 58; decoding, the alpha/beta grid,
+real-time factors, model builds, synthesis and the LM about 450: about 49
+CPU-minutes, so 25 to 33 minutes of wall time on 2 quiet cores (2 cores
+busy at best; the Whisper head measurement, on a less busy machine, had
+1.5 CPU-seconds per wall second). `train_cpu_seconds` in each run lets
+the next run check the estimate.
+Quick mode (a smoke run; its numbers say nothing): 16 training clips, 4
+test and 4 validation clips, 1 epoch (2 for the Whisper head), 1 seed.
 """
 
 import argparse
@@ -66,8 +85,8 @@ import harness  # noqa: E402
 
 logger = logging.getLogger("benchmarks.asr_quality")
 
-FULL = {"seeds": 3, "train": 400, "test": 50, "validation": 20, "max_seconds": 7.5,
-        "head_epochs": 40, "epochs": 15, "batch_size": 8}
+FULL = {"seeds": 3, "train": 200, "test": 50, "validation": 20, "max_seconds": 7.5,
+        "head_epochs": 15, "epochs": 6, "batch_size": 8}
 QUICK = {"seeds": 1, "train": 16, "test": 4, "validation": 4, "max_seconds": 7.5,
          "head_epochs": 2, "epochs": 1, "batch_size": 8}
 METHODS = {
