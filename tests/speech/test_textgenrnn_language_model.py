@@ -3,7 +3,7 @@ import numpy as np
 from keras_transfer.language_models.encode_chars import encode_chars
 from keras_transfer.speech.character_vocabulary import CharacterVocabulary
 from keras_transfer.speech.textgenrnn_language_model import TextgenrnnLanguageModel
-from keras_transfer.testing import TestCase
+from keras_transfer.testing import TestCase, require
 from tests.language_models.tiny import VOCAB, fixed_model, random_model
 
 
@@ -43,3 +43,18 @@ class TextgenrnnLanguageModelTest(TestCase):
             TextgenrnnLanguageModel(model, {"a": 2})
         with self.assertRaisesRegex(ValueError, "None of the vocabulary"):
             TextgenrnnLanguageModel(model, {"<s>": 1, "x": 2}, CharacterVocabulary("ab"))
+
+
+def test_pretrained_textgenrnn_prefers_english_spellings():
+    from keras_transfer.language_models import load_textgenrnn
+
+    try:  # the real sdist (1.7 MB, from PyPI once, then the cache), as textgenrnn/'s tests
+        model, vocab = load_textgenrnn()
+    except RuntimeError as error:
+        require(False, f"textgenrnn==2.0.0 sdist unavailable: {error}")
+    lm = TextgenrnnLanguageModel(model, vocab)
+    characters = lm.vocabulary.characters
+    row = lm.log_probabilities(["thank you very muc"])[0]
+    assert characters[int(np.argmax(row))] == "h"
+    np.testing.assert_allclose(np.exp(row).sum(), 1.0, atol=1e-9)
+    assert lm.score("the film is good") > lm.score("teh fllm iz gud") + 5
