@@ -12,8 +12,9 @@ seeds), sample efficiency, speed ratios, machine, versions and seeds.
 
 `make bench` runs the quality group at full size (106 minutes on 2 CPU
 cores), `make bench-language` the language-model and tagging group (issue
-#14), `make bench-shift` the domain-adaptation and multi-task benchmarks
-(issue #15),
+#14), `make bench-shift` the domain-adaptation, multi-task and distillation
+benchmarks (issue #15), `make bench-speech` the speech recognition benchmark
+(issue #18),
 `make bench-speed` the speed ratios, `make bench-quick` every script in
 quick mode (`--quick` is passed to every script: tiny
 samples, one seed; they check the machinery, their numbers mean little).
@@ -33,25 +34,28 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
-           "domain_shift", "multi_task", "distillation_quality", "hub_overhead",
-           "precision_speed", "bf16_profile", "feature_cache", "feature_cache_memory",
-           "multi_worker")
+           "domain_shift", "multi_task", "distillation_quality", "asr_quality",
+           "hub_overhead", "precision_speed", "bf16_profile", "feature_cache",
+           "feature_cache_memory", "multi_worker")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
 SHIFT = ("domain_shift", "multi_task", "distillation_quality")
+SPEECH = ("asr_quality",)
 # `make bench`: the quality tables (issue #13's label budgets); `make bench-language`:
 # language-model transfer and tagging (issue #14); `make bench-shift`: domain
-# adaptation (issue #15); `make bench-speed`: the speed ratios. Each run keeps the
+# adaptation (issue #15); `make bench-speech`: speech recognition transfer (issue
+# #18); `make bench-speed`: the speed ratios. Each run keeps the
 # other scripts' latest results.
 GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_shot",),
           "language": LANGUAGE,
           "shift": SHIFT,
+          "speech": SPEECH,
           "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache",
                     "feature_cache_memory", "multi_worker")}
 # Scripts that are another script with fixed arguments.
 ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
-PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",) + LANGUAGE + SHIFT,
+PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",) + LANGUAGE + SHIFT + SPEECH,
                 "precision": ("text_quality",)}
 # Rows of the sample-efficiency tables that are baselines (the rest are
 # keras_transfer methods); `fine_tune` is the library's default path.
@@ -569,6 +573,49 @@ def multi_task_lines(scripts):
             lines.append(f"| {label} | " + " | ".join(cells) + " | – |")
         lines.append("")
     return lines
+def speech_section(scripts):
+    """Speech recognition (`asr_quality.py`): CER / WER per method, test set and
+    decoding, training time and real-time factor."""
+    result = (scripts.get("asr_quality") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    data = result["data"]
+    lm = result["language_model"]
+    lines = ["## Speech recognition", "",
+             "`make bench-speech` (issue #18; `benchmarks/asr_quality.py`'s docstring "
+             "lists the settings and what it costs). Character CTC recognizers trained on "
+             f"{data['train']['clips']} synthetic clips ({data['train']['seconds']:.0f} s), "
+             f"scored on the {data['real']['clips']} real LibriVox recordings of "
+             f"`pocketsphinx-testdata` ({data['real']['seconds']:.0f} s) and "
+             f"{data['synthetic']['clips']} held-out synthetic clips. Decoding: greedy, "
+             "beam search (no LM), beam search + a character "
+             f"{lm['order']}-gram Kneser-Ney LM ({lm['sentences']} sentences; alpha and "
+             "beta picked on validation clips). CER / WER are corpus rates; RTF = "
+             "inference wall time / audio duration.", "",
+             "| method | what | decoding | real CER | real WER | synthetic CER "
+             "| synthetic WER | train s | RTF |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, info in result["methods"].items():
+        for decoding in ("greedy", "beam", "beam_lm"):
+            what = info.get("description", "") if decoding == "greedy" else ""
+            label = decoding
+            if decoding == "beam_lm":
+                label += f" (α={info['fusion']['alpha']:g}, β={info['fusion']['beta']:g})"
+            rtf = info["real_time_factor"].get(decoding)
+            lines.append(
+                f"| {name} | {what} | {label} | "
+                f"{_ms(info['real'][decoding]['cer'], with_std)} | "
+                f"{_ms(info['real'][decoding]['wer'], with_std)} | "
+                f"{_ms(info['synthetic'][decoding]['cer'], with_std)} | "
+                f"{_ms(info['synthetic'][decoding]['wer'], with_std)} | "
+                f"{_seconds(info['seconds']) if decoding == 'greedy' else ''} | "
+                f"{_ms(rtf, False) if rtf else ''} |")
+    lines.append("")
+    for key, value in (result.get("goal") or {}).items():
+        lines.append(f"- Goal (pretrained at most half of scratch's real CER), {key}: "
+                     f"CER {value['cer']:.3f} vs scratch {value['scratch_cer']:.3f} "
+                     f"→ {'met' if value['met'] else 'not met'}.")
+    return lines + [""]
 
 
 def quality_section(name, result, with_std):
@@ -753,6 +800,7 @@ def render_markdown(run):
     lines += shift_section(scripts)
     lines += multi_task_lines(scripts)
     lines += distillation_lines(scripts)
+    lines += speech_section(scripts)
     lines += ["## Speed", ""]
     lines += speed_section(scripts)
     lines += ["## Scripts", "", "Each script's command, when it ran (UTC) and its wall "

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TIMEOUT_SECONDS = 600
@@ -257,14 +256,18 @@ def test_domain_adaptation_dann(tmp_path):
     assert 0.0 <= number(stdout, "final consistency pseudo-label rate:") <= 1.0
 
 
-def test_speech_recognition_ctc(tmp_path):
-    stdout = run_example("speech_recognition_ctc.py", cwd=tmp_path)
+def test_speech_recognition(tmp_path):
+    stdout = run_example("speech_recognition.py", cwd=tmp_path)
 
     assert "backbone: speech_embedding (trainable=False)" in stdout
     assert "real LibriVox clips that fit in 4 s: 2" in stdout
     first, last = re.search(r"train loss: ([\d.]+) -> ([\d.]+)", stdout).groups()
     assert float(last) < float(first)
     for label in ("synthetic held-out CER:", "real LibriVox CER (greedy):",
-                  "real LibriVox CER (beam search):"):
+                  "real LibriVox CER (beam search):",
+                  "real LibriVox CER (beam search + LM, alpha=0.5, beta=1.0):"):
         assert 0.0 <= number(stdout, label) <= 5.0
+    good, bad = re.search(r"log P\('the film is good'\) = (-[\d.]+), "
+                          r"log P\('teh fllm iz gud'\) = (-[\d.]+)", stdout).groups()
+    assert float(good) > float(bad) + 5
     assert number(stdout, "real-time factor (greedy, synthetic test):") > 0.0
