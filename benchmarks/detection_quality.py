@@ -145,7 +145,7 @@ def predict_boxes(model, images, truth, class_names):
                                  score_threshold=SCORE_THRESHOLD, iou_threshold=NMS_IOU)
     predictions = [
         make_image_boxes(item.image_id, item.width, item.height,
-                         found["boxes"] * [item.width, item.height] * 2,
+                         found["boxes"] * ([item.width, item.height] * 2),
                          found["class_ids"], class_names, scores=found["scores"])
         for item, found in zip(truth, decoded)]
     return predictions, t.seconds

@@ -133,7 +133,7 @@ the image, class id and a valid flag (padding rows are 0).
 """
 
 targets = keras_transfer.detection.pad_boxes(train_boxes, MAX_BOXES)
-print(f"Targets: {targets.shape}, first row {targets[0, 0].round(3).tolist()}")
+print(f"Targets: {targets.shape}, first row {targets[0, 0].astype(float).round(3).tolist()}")
 
 """
 ## Build the detector
@@ -206,7 +206,7 @@ decoded = keras_transfer.detection.decode_yolo_v2(
 predictions = [
     keras_transfer.data.ImageBoxes(
         item.image_id, item.width, item.height,
-        (found["boxes"] * [item.width, item.height] * 2).astype("float32"),
+        (found["boxes"] * ([item.width, item.height] * 2)).astype("float32"),
         found["class_ids"], class_names, scores=found["scores"],
     )
     for item, found in zip(test_boxes, decoded)
