@@ -220,12 +220,15 @@ def targets(curve, sizes):
     pretrained = [m for m in (mean("face_transfer", smallest), mean("imagenet_yolo", smallest))
                   if m is not None]
     scratch = mean("scratch", smallest)
-    ratio = (round(max(pretrained) / scratch, 3)
-             if pretrained and scratch else None)
+    ratio = met = None
+    if pretrained and scratch is not None:
+        # A scratch mAP of 0 has no finite ratio: met when pretrained beats it.
+        ratio = round(max(pretrained) / scratch, 3) if scratch > 0 else None
+        met = ratio >= 1.5 if scratch > 0 else max(pretrained) > 0
     best = [m for m in (mean(v, largest) for v in VARIANTS) if m is not None]
     return {
         "pretrained_over_scratch": {"size": smallest, "ratio": ratio, "target": 1.5,
-                                    "met": None if ratio is None else ratio >= 1.5},
+                                    "met": met},
         "best_map_50": {"size": largest, "value": max(best) if best else None,
                         "target": 0.9, "met": max(best) >= 0.9 if best else None},
     }

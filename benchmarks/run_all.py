@@ -517,12 +517,13 @@ def detection_section(scripts):
     lines.append("")
     goals = digits["targets"]
     ratio, best = goals["pretrained_over_scratch"], goals["best_map_50"]
+    verdict = {True: "met", False: "not met", None: "not measured"}
     lines += [f"- Pretrained / scratch mAP@0.5 at {ratio['size']} images: "
               f"{ratio['ratio'] if ratio['ratio'] is not None else '–'} (target ≥ "
-              f"{ratio['target']}; {'met' if ratio['met'] else 'not met'}).",
+              f"{ratio['target']}; {verdict[ratio['met']]}).",
               f"- Best mAP@0.5 at {best['size']} images: "
               f"{best['value'] if best['value'] is not None else '–'} (target ≥ "
-              f"{best['target']}; {'met' if best['met'] else 'not met'}).", ""]
+              f"{best['target']}; {verdict[best['met']]}).", ""]
     face = result.get("faces")
     if face:
         lines += [f"Faces on photos ({face['train_images']} training, "

@@ -35,6 +35,10 @@ def test_targets_compare_the_pretrained_best_with_scratch():
     assert result["pretrained_over_scratch"]["ratio"] == 1.125
     assert not result["pretrained_over_scratch"]["met"]
     assert result["best_map_50"]["value"] == 0.85 and not result["best_map_50"]["met"]
+    # Scratch at 0: no finite ratio, met when pretrained found anything.
+    curve["scratch"]["100"] = cell(0.0)
+    result = detection.targets(curve, [100, 2000])["pretrained_over_scratch"]
+    assert result["ratio"] is None and result["met"] is True
     # Without the scratch variant there is no ratio.
     del curve["scratch"]
     assert detection.targets(curve, [100, 2000])["pretrained_over_scratch"]["met"] is None
@@ -86,6 +90,7 @@ def test_one_tiny_face_transfer_run_and_its_docs_table():
     assert "| face_transfer: (a) face | " in text
     assert f"{summary['map_50']['mean']:.3f} ± {summary['map_50']['std']:.3f} / " in text
     assert "Best mAP@0.5 at 100 images:" in text
+    assert "(target ≥ 1.5; not measured)" in text  # no scratch run
     assert "| pretrained_as_is | as is | " in text
     assert text.index("## Object detection") < text.index("## Speed")
     assert load_run_all().GROUPS["detection"] == ("detection_quality",)
