@@ -24,7 +24,7 @@ geometrically lower towards the stem; BatchNorm of the pretrained backbone
 stays in inference mode); the scratch variant trains every variable at
 1e-3 (its BatchNorm in training mode). `seconds` is the training wall time
 (`model.fit`, tracing included). Evaluation on a fixed test set
-(`TEST_IMAGES` images, seed 0): `model.predict`, then
+(200 images, seed 0): `model.predict`, then
 `keras_transfer.detection.decode_yolo_v2` (score threshold 0.05, NMS IoU
 0.5, at most 100 boxes) and `keras_transfer.evaluation.evaluate_detections`
 (COCO mAP@0.5 and mAP@[.5:.95], verified against pycocotools);
@@ -41,19 +41,41 @@ Faces (`--no-faces` to skip): faces-on-photos
 crops and non-face distractor crops on photos) at 128 px, the pretrained
 face detector used as is (`detect_objects` on its `detector` SavedModel,
 face-api's anchors, no training; one run, it has no seed) against (a) with
-one class fine-tuned on `FACE_TRAIN` images with the same recipe and
-`FACE_EPOCHS` epochs, per seed.
+one class fine-tuned on 300 images with the same recipe and 8 epochs,
+per seed.
 
 Targets (issue #17): pretrained (a or b) mAP@0.5 at least 1.5 x scratch at
 100 images; the best variant at least 0.90 mAP@0.5 at 2,000 images. The
 result's `targets` block says whether each was met.
 
-Cost. Measured on this machine's 2 CPU cores while another benchmark held
-them (this script's processes at nice 19, so wall times were not usable
-and CPU seconds were measured instead): see `CELL_CPU_SECONDS` for the
-per-step numbers and the estimate of the full run. Quick mode (a smoke
-run: 32 training images, 1 epoch, 16 test images, 1 seed; its numbers say
-nothing).
+Cost, and the cut it forces. Measured on this machine's 2 CPU cores
+while other jobs held them (this script's processes at nice 19), so wall
+times were unusable and process CPU seconds were measured instead, at 128
+px, batch 16, on 200 digits-on-photos images: (a) 0.225 CPU s per training
+step (0.015 per image), about 4 s to build and trace; (b) 1.42 CPU s per
+step (0.092 per image), about 21 s to build and trace (EfficientNet's
+traced backward pass); (c) the same network as (b), assumed equal (its
+measurement did not finish in the session); inference 0.002 (a) and 0.015
+(b) CPU s per image. On 2 quiet cores, wall time is CPU time divided by
+about 1.4 (image_quality.py's measured fine-tuning wall time, 0.027 s per
+96-px image, scaled by the pixel count to 128 px and by about 1.35 for the
+YOLO head's FLOPs, against the 0.092 CPU s measured here). One image pass
+through all three variants thus costs about 0.2 CPU s, so 3 variants x 3
+seeds x (100 + 500 + 2,000 images) x E epochs is 1,560 x E CPU s, while
+35 minutes are about 2,940 CPU s, of which tracing (about 410 CPU s: 46
+per training-set size and seed), evaluation, data and the faces (about
+210 together) take their share first. The full run therefore takes
+`EPOCHS` = 8 epochs at 100 images (56 steps), 2 at 500 (64 steps) and 1 at
+2,000 (125 steps): (800 + 1,000 + 2,000) x 0.2 x 3 seeds = 2,280 CPU s of
+training, about 2,900 CPU s in all, estimated 35 minutes of wall time on
+2 quiet cores, at the edge of the budget (not run here; the estimate is
+only as good as the 1.4 factor).
+These are small budgets for a detector (the overfit test in
+tests/losses/test_yolo_loss.py needs 50-75 epochs to fit 8 images), so the
+0.90 mAP@0.5 target at 2,000 images may well not be met within them;
+`--epochs N` (every size) buys a longer run. Quick mode (a smoke
+run: 32 training images, 1 epoch, 16 test images, 32/16 face images, 1
+seed; its numbers say nothing).
 
 One JSON object on stdout (progress on stderr).
 """
@@ -87,11 +109,11 @@ LR_RANGE = (1e-4, 1e-3)
 SCORE_THRESHOLD = 0.05
 NMS_IOU = 0.5
 # Epochs per training-set size: more passes over fewer images.
-EPOCHS = {100: 30, 500: 12, 2000: 4}
+EPOCHS = {100: 8, 500: 2, 2000: 1}  # the 35-minute cut: see the docstring
 QUICK = {"seeds": 1, "sizes": [32], "epochs": {32: 1}, "test": 16,
          "face_train": 32, "face_test": 16, "face_epochs": 1}
-FULL = {"seeds": 3, "sizes": [100, 500, 2000], "epochs": EPOCHS, "test": 300,
-        "face_train": 500, "face_test": 200, "face_epochs": 12}
+FULL = {"seeds": 3, "sizes": [100, 500, 2000], "epochs": EPOCHS, "test": 200,
+        "face_train": 300, "face_test": 200, "face_epochs": 8}
 
 
 # ---------------------------------------------------------------------- data
