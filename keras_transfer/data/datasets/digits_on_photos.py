@@ -13,7 +13,7 @@ import numpy as np
 from keras_transfer.data.datasets.common import cached_arrays, check_split
 from keras_transfer.data.datasets.mnist_5k import CLASS_NAMES, load_mnist_5k
 from keras_transfer.data.datasets.objects_on_photos import (
-    PHOTOS, free_place, load_photos, random_crop, resize)
+    free_place, load_photos, random_crop, resize)
 from keras_transfer.data.image_boxes import make_image_boxes
 from keras_transfer.utils.argument_validation import check_int, check_number
 
