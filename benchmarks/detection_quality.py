@@ -24,7 +24,7 @@ geometrically lower towards the stem; BatchNorm of the pretrained backbone
 stays in inference mode); the scratch variant trains every variable at
 1e-3 (its BatchNorm in training mode). `seconds` is the training wall time
 (`model.fit`, tracing included). Evaluation on a fixed test set
-(200 images, seed 0): `model.predict`, then
+(150 images, seed 0): `model.predict`, then
 `keras_transfer.detection.decode_yolo_v2` (score threshold 0.05, NMS IoU
 0.5, at most 100 boxes) and `keras_transfer.evaluation.evaluate_detections`
 (COCO mAP@0.5 and mAP@[.5:.95], verified against pycocotools);
@@ -41,8 +41,8 @@ Faces (`--no-faces` to skip): faces-on-photos
 crops and non-face distractor crops on photos) at 128 px, the pretrained
 face detector used as is (`detect_objects` on its `detector` SavedModel,
 face-api's anchors, no training; one run, it has no seed) against (a) with
-one class fine-tuned on 300 images with the same recipe and 8 epochs,
-per seed.
+one class fine-tuned on 200 images with the same recipe and 6 epochs,
+per seed (150 test images).
 
 Targets (issue #17): pretrained (a or b) mAP@0.5 at least 1.5 x scratch at
 100 images; the best variant at least 0.90 mAP@0.5 at 2,000 images. The
@@ -54,28 +54,30 @@ times were unusable and process CPU seconds were measured instead, at 128
 px, batch 16, on 200 digits-on-photos images: (a) 0.225 CPU s per training
 step (0.015 per image), about 4 s to build and trace; (b) 1.42 CPU s per
 step (0.092 per image), about 21 s to build and trace (EfficientNet's
-traced backward pass); (c) the same network as (b), assumed equal (its
-measurement did not finish in the session); inference 0.002 (a) and 0.015
-(b) CPU s per image. On 2 quiet cores, wall time is CPU time divided by
-about 1.4 (image_quality.py's measured fine-tuning wall time, 0.027 s per
-96-px image, scaled by the pixel count to 128 px and by about 1.35 for the
-YOLO head's FLOPs, against the 0.092 CPU s measured here). One image pass
-through all three variants thus costs about 0.2 CPU s, so 3 variants x 3
-seeds x (100 + 500 + 2,000 images) x E epochs is 1,560 x E CPU s, while
-35 minutes are about 2,940 CPU s, of which tracing (about 410 CPU s: 46
-per training-set size and seed), evaluation, data and the faces (about
-210 together) take their share first. The full run therefore takes
-`EPOCHS` = 8 epochs at 100 images (56 steps), 2 at 500 (64 steps) and 1 at
-2,000 (125 steps): (800 + 1,000 + 2,000) x 0.2 x 3 seeds = 2,280 CPU s of
-training, about 2,900 CPU s in all, estimated 35 minutes of wall time on
-2 quiet cores, at the edge of the budget (not run here; the estimate is
-only as good as the 1.4 factor).
+traced backward pass); (c) 1.75 CPU s per step (0.11 per image; its
+BatchNorm trains), about 30 s to build and trace; inference 0.002 (a),
+0.015 (b) and 0.014 (c) CPU s per image. On 2 quiet cores, wall time is
+CPU time divided by about 1.4 (image_quality.py's measured fine-tuning
+wall time, 0.027 s per 96-px image, scaled by the pixel count to 128 px
+and by about 1.35 for the YOLO head's FLOPs, against the 0.092 CPU s
+measured here). One image pass through all three variants thus costs
+about 0.22 CPU s, so 3 variants x 3 seeds x (100 + 500 + 2,000 images) x
+E epochs is 1,690 x E CPU s, while 35 minutes are about 2,940 CPU s, of
+which tracing (about 500 CPU s: 55 per training-set size and seed),
+evaluation, data and the faces (about 230 together) take their share
+first. 2,000 images x 3 variants x 3 seeds therefore fit only with one
+epoch there, and the full run takes `EPOCHS` = 4 epochs at 100 images (28
+steps), 2 at 500 (64 steps) and 1 at 2,000 (125 steps): (400 + 1,000 +
+2,000) x 0.217 x 3 seeds = 2,210 CPU s of training, about 2,940 CPU s in
+all, estimated 35 minutes of wall time on 2 quiet cores (not run here;
+the estimate is only as good as the 1.4 factor: 33 minutes at 1.5, 38 at
+1.3). The quick run (below) took 81 CPU s and 2.2 GiB peak memory.
 These are small budgets for a detector (the overfit test in
 tests/losses/test_yolo_loss.py needs 50-75 epochs to fit 8 images), so the
 0.90 mAP@0.5 target at 2,000 images may well not be met within them;
-`--epochs N` (every size) buys a longer run. Quick mode (a smoke
-run: 32 training images, 1 epoch, 16 test images, 32/16 face images, 1
-seed; its numbers say nothing).
+`--epochs N` (every size) buys a longer run. Quick mode (a smoke run: 32
+training images, 1 epoch, 16 test images, 32/16 face images, 1 seed; its
+numbers say nothing).
 
 One JSON object on stdout (progress on stderr).
 """
@@ -109,11 +111,11 @@ LR_RANGE = (1e-4, 1e-3)
 SCORE_THRESHOLD = 0.05
 NMS_IOU = 0.5
 # Epochs per training-set size: more passes over fewer images.
-EPOCHS = {100: 8, 500: 2, 2000: 1}  # the 35-minute cut: see the docstring
+EPOCHS = {100: 4, 500: 2, 2000: 1}  # the 35-minute cut: see the docstring
 QUICK = {"seeds": 1, "sizes": [32], "epochs": {32: 1}, "test": 16,
          "face_train": 32, "face_test": 16, "face_epochs": 1}
-FULL = {"seeds": 3, "sizes": [100, 500, 2000], "epochs": EPOCHS, "test": 200,
-        "face_train": 300, "face_test": 200, "face_epochs": 8}
+FULL = {"seeds": 3, "sizes": [100, 500, 2000], "epochs": EPOCHS, "test": 150,
+        "face_train": 200, "face_test": 150, "face_epochs": 6}
 
 
 # ---------------------------------------------------------------------- data
@@ -173,6 +175,16 @@ def predict_boxes(model, images, truth, class_names):
     return predictions, t.seconds
 
 
+def release_models():
+    """Frees the last run's model and traced functions (27+ runs in one process)."""
+    import gc
+
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
+
+
 def detection_record(seed, truth, predictions, seconds, epochs, inference_seconds, **extra):
     """One run: COCO mAPs, training seconds, epochs, inference images/s."""
     from keras_transfer.evaluation import evaluate_detections
@@ -199,6 +211,8 @@ def train_and_score(variant, train, test, class_names, seed, epochs,
         history = model.fit(images.astype("float32"), targets, batch_size=BATCH_SIZE,
                             epochs=epochs, shuffle=True, callbacks=callbacks, verbose=0)
     predictions, inference = predict_boxes(model, test[0], test[1], class_names)
+    del model, callbacks
+    release_models()
     steps = math.ceil(len(images) / BATCH_SIZE) * epochs
     losses = history.history["loss"]
     return detection_record(seed, test[1], predictions, t.seconds, epochs, inference,
