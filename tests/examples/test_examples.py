@@ -271,3 +271,19 @@ def test_speech_recognition(tmp_path):
                           r"log P\('teh fllm iz gud'\) = (-[\d.]+)", stdout).groups()
     assert float(good) > float(bad) + 5
     assert number(stdout, "real-time factor (greedy, synthetic test):") > 0.0
+
+
+def test_object_detection(tmp_path):
+    stdout = run_example("object_detection.py", "--output-dir", tmp_path / "out", cwd=tmp_path)
+
+    assert "Train images: (32, 64, 64, 3), test images: (16, 64, 64, 3)" in stdout
+    assert "Targets: (64, 3, 6)" in stdout  # 32 images + 32 augmented copies
+    assert "Output: (None, 2, 2, 75)" in stdout  # 5 anchors x (5 + 10 classes)
+    assert "layer groups: ['backbone/stem'," in stdout and "'head']" in stdout
+    # Two epochs: the head alone, then the top backbone group too.
+    assert number(stdout, "groups training at the end:") == 2
+    first, last = re.search(r"train loss: ([\d.]+) -> ([\d.]+)", stdout).groups()
+    assert float(last) < float(first)
+    map_50, map_all = number(stdout, "test mAP@0.5:"), number(stdout, "test mAP@[.5:.95]:")
+    assert 0.0 <= map_all <= map_50 <= 1.0
+    assert (tmp_path / "out" / "detections.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from keras_transfer.data.datasets import digits_on_photos
-from keras_transfer.data.datasets.digits_on_photos import PHOTOS, load_digits_on_photos
+from keras_transfer.data.datasets.digits_on_photos import load_digits_on_photos
+from keras_transfer.data.datasets.objects_on_photos import PHOTOS
 from keras_transfer.testing import require
 
 
