@@ -57,7 +57,7 @@ parser.add_argument("--output-dir", default=None,
 args = parser.parse_args()
 
 if args.smoke:
-    NUM_TRAIN, NUM_TEST, TEACHER_EPOCHS, STUDENT_EPOCHS, LATENCY_CALLS = 64, 32, 2, 3, 5
+    NUM_TRAIN, NUM_TEST, TEACHER_EPOCHS, STUDENT_EPOCHS, LATENCY_CALLS = 64, 32, 1, 2, 3
 else:
     NUM_TRAIN, NUM_TEST, TEACHER_EPOCHS, STUDENT_EPOCHS, LATENCY_CALLS = 4000, 1000, 3, 10, 50
 output_dir = args.output_dir or tempfile.mkdtemp(prefix="distillation-")
