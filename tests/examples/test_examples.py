@@ -222,7 +222,9 @@ def test_distillation(tmp_path):
         assert abs(tflite - distilled) <= 1 / 32, (quantization, tflite, distilled)
         assert number(stdout, f"{quantization}: max |TFLite - Keras| probability difference") < 1e-2
     assert 0 <= teacher <= 1
-    assert "Teacher conversion refused: TFLite cannot convert 'text_classifier'" in stdout
+    # `--smoke` skips the teacher's TFLite attempt (~10 CPU s of MiniLM graph
+    # conversion); tests/export/test_convert_to_tflite.py
+    # (test_string_ops_fail_with_the_ops_and_the_fix) checks that refusal.
     assert number(stdout, "parameter ratio (teacher/student):") > 10
     assert number(stdout, "size ratio (teacher/student int8):") > 10
     assert (tmp_path / "out" / "student_serving" / "1" / "saved_model.pb").exists()
