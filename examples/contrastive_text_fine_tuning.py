@@ -52,7 +52,7 @@ parser.add_argument("--smoke", action="store_true",
 args = parser.parse_args()
 
 if args.smoke:
-    LABELS_PER_CLASS, NUM_TEST, NUM_PAIRS = 4, 32, 32
+    LABELS_PER_CLASS, NUM_TEST, NUM_PAIRS = 4, 32, 16
     HEAD_EPOCHS, SETFIT_HEAD_EPOCHS = 5, 20
 else:
     LABELS_PER_CLASS, NUM_TEST, NUM_PAIRS = 8, 2000, None  # None: 20 iterations
