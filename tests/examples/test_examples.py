@@ -178,7 +178,7 @@ def test_zero_shot_classification(tmp_path):
 def test_contrastive_text_fine_tuning(tmp_path):
     stdout = run_example("contrastive_text_fine_tuning.py", cwd=tmp_path)
 
-    assert "8 labelled reviews -> 32 pairs (16 same-class)" in stdout
+    assert "8 labelled reviews -> 16 pairs (8 same-class)" in stdout
     assert_accuracy(stdout, "frozen encoder accuracy:", 32)
     assert_accuracy(stdout, "SetFit accuracy:", 32)
 
@@ -190,7 +190,7 @@ def test_language_model_adaptation(tmp_path):
     after = number(stdout, "LM held-out loss after:")
     assert 0 < after < before, (before, after)
     assert_accuracy(stdout, "classifier accuracy:", 32)
-    assert "24 texts to adapt the LM, 12 held out" in stdout
+    assert "12 texts to adapt the LM, 12 held out" in stdout
     assert "training head\n" in stdout
     assert "training embedding, rnn_1, rnn_2, head" in stdout
 
@@ -221,7 +221,9 @@ def test_distillation(tmp_path):
         assert abs(tflite - distilled) <= 1 / 32, (quantization, tflite, distilled)
         assert number(stdout, f"{quantization}: max |TFLite - Keras| probability difference") < 1e-2
     assert 0 <= teacher <= 1
-    assert "Teacher conversion refused: TFLite cannot convert 'text_classifier'" in stdout
+    # `--smoke` skips the teacher's TFLite attempt (~10 CPU s of MiniLM graph
+    # conversion); tests/export/test_convert_to_tflite.py
+    # (test_string_ops_fail_with_the_ops_and_the_fix) checks that refusal.
     assert number(stdout, "parameter ratio (teacher/student):") > 10
     assert number(stdout, "size ratio (teacher/student int8):") > 10
     assert (tmp_path / "out" / "student_serving" / "1" / "saved_model.pb").exists()
