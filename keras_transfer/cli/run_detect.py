@@ -198,6 +198,19 @@ def is_detection_run(model_path):
         return False
 
 
+def export_run(model, model_path, output, version=None, class_names=None):
+    """`export --model RUN` on a detection run: `export_detector` with the run's thresholds."""
+    from keras_transfer.export.export_detector import export_detector
+
+    metrics = json.loads((Path(model_path).parent / "metrics.json").read_text())
+    thresholds = metrics.get("thresholds", {})
+    return export_detector(model, output, class_names=class_names or metrics["classes"],
+                           version=version,
+                           score_threshold=thresholds.get("score", SCORE_THRESHOLD),
+                           iou_threshold=thresholds.get("iou", IOU_THRESHOLD),
+                           max_detections=thresholds.get("max_detections", MAX_DETECTIONS))
+
+
 def predict_run(model_path, files, unsafe=False):
     """`predict --model RUN` on a detection run: rows of (file, class, score, box)."""
     from keras_transfer.cli.detection_data import read_image

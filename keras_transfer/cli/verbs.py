@@ -239,7 +239,14 @@ def export(args, verbose):
 
     from keras_transfer.cli.run_fit import _image_size
 
+    from keras_transfer.cli import run_detect
+
     model, path = load_keras_model(args.model, args.unsafe)
+    if run_detect.is_detection_run(path):
+        written = run_detect.export_run(model, path, args.output, args.version,
+                                        args.class_names)
+        say(f"TF Serving export: {written}", 1)
+        return 0
     config = _run_config(path)
     image_size = tuple(args.image_size) if args.image_size else None
     if image_size is None and config.get("backbone"):

@@ -19,9 +19,10 @@ def square_resize(image, size):
     width)`). Boxes relative to that square are pixels divided by `side`.
 
     The square is never built: `tf.image.crop_and_resize` samples the photo
-    with one row and column of zeros added (what the sampling can reach
-    inside the square), with zeros beyond, so memory stays that of the
-    photo whatever its aspect ratio.
+    with one more row and column (zeros on the padded side, the edge
+    repeated on the longer side, where `ResizeBilinear` clamps when
+    enlarging), with zeros beyond, so memory stays that of the photo
+    whatever its aspect ratio.
 
     Args:
         image: `[height, width, 3]` tensor or array: uint8 (0..255) or float
@@ -44,7 +45,14 @@ def square_resize(image, size):
     height = tf.cast(shape[0], tf.float32)
     width = tf.cast(shape[1], tf.float32)
     side = tf.maximum(height, width)
-    padded = tf.pad(image, [[0, 1], [0, 1], [0, 0]])
+    # The row (column) the sampling can reach past the photo: zeros of the
+    # padding, or for the longer side (no padding), the edge repeated, as
+    # ResizeBilinear clamps there.
+    last_row = image[-1:]
+    rows = tf.concat([image, tf.where(height < side, tf.zeros_like(last_row), last_row)], 0)
+    last_column = rows[:, -1:]
+    padded = tf.concat(
+        [rows, tf.where(width < side, tf.zeros_like(last_column), last_column)], 1)
     # crop_and_resize samples row i at y2 * height * i / (out_height - 1)
     # (the padded photo has height + 1 rows): this makes it i * side / out_height.
     y2 = side * (out_height - 1) / (out_height * height)

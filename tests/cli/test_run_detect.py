@@ -62,6 +62,15 @@ def test_fit_digits_on_photos_then_predict_from_the_run_and_the_export(tmp_path,
             np.testing.assert_allclose([float(v) for v in a[3].split()],
                                        [float(v) for v in b[3].split()], atol=0.2)
 
+    # `export` on the run writes another version with the run's thresholds.
+    assert main(["export", "--model", str(run), "--output", str(tmp_path / "again")]) == 0
+    again = tf.saved_model.load(str(tmp_path / "again" / "1")).signatures["serving_default"]
+    first = tf.saved_model.load(str(run / "serving" / "1")).signatures["serving_default"]
+    request = tf.constant([photo.read_bytes()])
+    np.testing.assert_allclose(again(image_bytes=request)["scores"].numpy(),
+                               first(image_bytes=request)["scores"].numpy(), atol=1e-6)
+    capsys.readouterr()
+
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")
     for model in (run, run / "serving" / "1"):
