@@ -89,7 +89,14 @@ def _photos(split):
         raise ImportError(
             "digits_on_photos needs scikit-image's sample photos: "
             "`pip install scikit-image`.") from None
-    return [np.asarray(getattr(skimage.data, name)())[..., :3] for name in PHOTOS[split]]
+    return [np.asarray(_photo(skimage.data, name))[..., :3] for name in PHOTOS[split]]
+
+
+def _photo(module, name):
+    """One bundled photo; the motorcycle is the left view of `stereo_motorcycle()`."""
+    if name == "motorcycle_left":
+        return module.stereo_motorcycle()[0]
+    return getattr(module, name)()
 
 
 def _resize(image, height, width):
