@@ -227,9 +227,18 @@ def _run(value, call):
 
 
 def _op_error_message(error):
-    """The first line of a TensorFlow error, without the graph's call stack."""
+    """The first line of a TensorFlow error, without the graph's call stack.
+
+    Errors from a loaded SavedModel start with "Graph execution error:" and
+    a "Detected at node ..." traceback (indented lines); the message is the
+    first line after them.
+    """
     message = getattr(error, "message", None) or str(error)
-    message = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    lines = [line for line in message.splitlines()
+             if line.strip() and line.strip() not in ("Graph execution error:",
+                                                      "<stack traces unavailable>")
+             and not line.startswith(("Detected at node", " ", "\t"))]
+    message = lines[0] if lines else type(error).__name__
     message = message.split("\n\t ")[0].split(" [[")[0]
     return " ".join(message.split())[:300]
 
