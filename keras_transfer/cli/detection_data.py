@@ -69,7 +69,7 @@ def load_detection_data(source, num_train=None, num_test=None, seed=0):
                          "VOC .xml, COCO .json or YOLO .txt annotations")
     if (folder / "train").is_dir() and (folder / "test").is_dir():
         train_images, train_boxes, class_names = read_box_folder(folder / "train")
-        test_images, test_boxes, test_names = read_box_folder(folder / "test", class_names)
+        test_images, test_boxes, _ = read_box_folder(folder / "test", class_names)
     else:
         images, boxes, class_names = read_box_folder(folder)
         if len(images) < 2:
@@ -78,8 +78,10 @@ def load_detection_data(source, num_train=None, num_test=None, seed=0):
         order = np.random.default_rng(seed).permutation(len(images))
         cut = max(1, int(round(len(images) * 0.2)))
         test_index, train_index = sorted(order[:cut]), sorted(order[cut:])
-        train_images, train_boxes = [images[i] for i in train_index], [boxes[i] for i in train_index]
-        test_images, test_boxes = [images[i] for i in test_index], [boxes[i] for i in test_index]
+        train_images = [images[i] for i in train_index]
+        train_boxes = [boxes[i] for i in train_index]
+        test_images = [images[i] for i in test_index]
+        test_boxes = [boxes[i] for i in test_index]
     train_images, train_boxes = _first(train_images, train_boxes, num_train)
     test_images, test_boxes = _first(test_images, test_boxes, num_test)
     return DetectionData(train_images, train_boxes, test_images, test_boxes, class_names,

@@ -89,7 +89,8 @@ def detector_spec(model, anchors=None, class_names=None, input_size=None):
     class_names = tuple(class_names)
     if not class_names or not all(isinstance(name, str) for name in class_names):
         raise ValueError(
-            f"`class_names` must be a non-empty sequence of str. Received: class_names={class_names!r}")
+            "`class_names` must be a non-empty sequence of str. Received: "
+            f"class_names={class_names!r}")
     if len(class_names) != num_classes:
         raise ValueError(
             f"The model's head predicts {num_classes} classes but `class_names` has "

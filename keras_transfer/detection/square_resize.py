@@ -1,4 +1,4 @@
-"""`square_resize`: a photo padded at the bottom or right to a square, then resized (in the graph)."""
+"""`square_resize`: a photo padded at the bottom or right to a square, then resized."""
 
 import tensorflow as tf
 
