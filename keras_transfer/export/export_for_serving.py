@@ -78,6 +78,12 @@ def export_for_serving(
     `InvalidArgumentError` that names the input and the bad instance; see
     `docs/serving.md`.
 
+    A detector (a model with a `keras_transfer.YoloHead` named `"head"`,
+    from `keras_transfer.build_detector`) is exported by
+    `keras_transfer.export.export_detector` instead: image bytes -> boxes,
+    scores, classes and a count, non-max suppression in the graph (see
+    `docs/detection.md`).
+
     The model must take one input, return softmax probabilities `[batch,
     num_classes]` (or a dict of named outputs), and follow keras_transfer's input conventions: images are
     float `(height, width, 3)` pixel values 0..255 (the model rescales
@@ -136,6 +142,13 @@ def export_for_serving(
     #     --model_base_path=/models/flowers --rest_api_port=8501
     ```
     """
+    from keras_transfer.detection.detector_spec import yolo_head
+
+    if yolo_head(model) is not None:  # a detector: image bytes -> boxes
+        from keras_transfer.export.export_detector import export_detector
+
+        return export_detector(model, base_dir, class_names=class_names, version=version,
+                               warmup=warmup, model_name=model_name)
     base_dir = os.path.abspath(os.fspath(base_dir))
     _check_version(version)
     _check_positive_int("sample_rate", sample_rate)
