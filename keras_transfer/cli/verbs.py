@@ -8,6 +8,7 @@ from pathlib import Path
 from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
+from keras_transfer.cli.run_asr import transcripts_export
 from keras_transfer.cli.run_cross_validation import check_folds
 from keras_transfer.cli.run_tag import is_tagging_data
 from keras_transfer.recipes import defaults
@@ -21,7 +22,8 @@ def _fit_config(args):
     if config["batch_size"] < 1:
         raise UsageError(f"--batch-size must be >= 1, got {config['batch_size']}")
     text = config.get("task") == "text" or config["data"] in ("rotten_tomatoes",)
-    if config["learning_rate"] is None and is_tagging_data(config["data"]):
+    if config["learning_rate"] is None and (is_tagging_data(config["data"])
+                                            or config.get("task") == "asr"):
         config["learning_rate"] = (defaults.HEAD_LEARNING_RATE if config["unfreeze"] == "none"
                                    else defaults.FINE_TUNING_LEARNING_RATE)
     elif config["learning_rate"] is None:
@@ -48,6 +50,9 @@ def fit(args, verbose):
     config = _fit_config(args)
     check_workers(config)
     if config["workers"] > 1:
+        if config.get("task") == "asr":
+            raise UsageError("--workers is for classifiers; a speech recognizer trains in "
+                             "one process")
         if is_tagging_data(config["data"]):
             raise UsageError("--workers is for classifiers; a token-classification "
                              "dataset trains in one process")
@@ -89,6 +94,18 @@ def _clear(path):
 
 
 def _summary(metrics):
+    if metrics.get("task") == "asr":  # a speech recognizer (run_asr.py)
+        lines = ["", "Results",
+                 f"  test ({metrics['num_test']} clips): CER {metrics['test']['cer']:.4f}, "
+                 f"WER {metrics['test']['wer']:.4f}"]
+        for name, rates in metrics.get("other", {}).items():
+            lines.append(f"  {name}: CER {rates['cer']:.4f}, WER {rates['wer']:.4f}")
+        for key, label in (("report", "report"), ("serving_export", "TF Serving export")):
+            if metrics.get(key):
+                lines.append(f"  {label}: {metrics[key]}")
+        lines.append(f"  time: {metrics['seconds']:.0f} s")
+        print("\n".join(lines))
+        return
     if "entities" in metrics:  # a tagger (run_tag.py)
         scores = metrics["entities"]
         lines = ["", "Results",
@@ -141,6 +158,10 @@ def evaluate(args, verbose):
     from keras_transfer.cli.data_source import load_source
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 
+    if transcripts_export(args.model) is not None:
+        raise UsageError(f"--model {args.model} is a speech recognition run: its test CER and "
+                         "WER are in metrics.json and report.md; transcribe files with "
+                         "`keras-transfer predict`")
     model, path = load_keras_model(args.model, args.unsafe)
     check_sizes(num_test=args.num_test)
     source = load_source(args.data, args.task, args.batch_size, num_test=args.num_test)
@@ -158,15 +179,19 @@ def predict(args, verbose):
     import numpy as np
     import tensorflow as tf
 
-    path = Path(args.model)
+    path = transcripts_export(args.model) or Path(args.model)
     rows = []
     if (path / "saved_model.pb").exists():
         signature = load_saved_model(path, args.unsafe).signatures["serving_default"]
         name = next(iter(signature.structured_input_signature[1]))
+        transcripts = "transcript" in signature.structured_outputs
         for value in args.inputs:  # one request each: an error names its input
             request = tf.constant([_read_input(value, name)])
             outputs = _run(value, lambda: signature(**{name: request}))
-            rows.append((value, *_classified(outputs)))
+            if transcripts:  # a speech recognizer: transcript, file
+                rows.append((value, outputs["transcript"].numpy()[0].decode("utf-8", "replace")))
+            else:
+                rows.append((value, *_classified(outputs)))
     else:
         model, model_path = load_keras_model(path, args.unsafe)
         if model.inputs[0].dtype != "string":
@@ -177,8 +202,8 @@ def predict(args, verbose):
             probabilities = _run(value, lambda: model.predict(tf.constant([value]), verbose=0))[0]
             names = classes or [str(i) for i in range(probabilities.shape[-1])]
             rows.append((value, names[int(np.argmax(probabilities))], float(probabilities.max())))
-    for value, name, score in rows:
-        print(f"{name}\t{score:.4f}\t{value}")
+    for value, *result in rows:
+        print("\t".join([*(f"{x:.4f}" if isinstance(x, float) else x for x in result), value]))
     return 0
 
 
@@ -224,6 +249,17 @@ def export(args, verbose):
 
     model, path = load_keras_model(args.model, args.unsafe)
     config = _run_config(path)
+    if config.get("task") == "asr":
+        from keras_transfer.export.export_speech_recognizer import export_speech_recognizer
+        from keras_transfer.speech.character_vocabulary import CharacterVocabulary
+
+        if args.class_names or args.image_size:
+            raise UsageError("--class-names and --image-size do not apply to a speech "
+                             "recognition run")
+        written = export_speech_recognizer(model, args.output, CharacterVocabulary(
+            config["vocabulary"]), version=args.version)
+        say(f"TF Serving export (WAV bytes -> transcript): {written}", 1)
+        return 0
     image_size = tuple(args.image_size) if args.image_size else None
     if image_size is None and config.get("backbone"):
         modality = "image" if len(model.inputs[0].shape) == 4 else None
