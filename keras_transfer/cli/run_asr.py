@@ -58,7 +58,7 @@ def run_asr(config, verbose=1):
     from keras_transfer.cli.data_source import check_backbone
     from keras_transfer.cli.speech_data import SYNTHETIC, load_speech_source
     from keras_transfer.data.pad_speech import pad_speech
-    from keras_transfer.export.export_speech_recognizer import encoder_sample_rate
+    from keras_transfer.export.export_speech_recognizer import backbone_sample_rate
     from keras_transfer.losses.ctc_loss import CTCLoss
     from keras_transfer.metrics.character_error_rate import CharacterErrorRate
     from keras_transfer.metrics.word_error_rate import WordErrorRate
@@ -71,21 +71,21 @@ def run_asr(config, verbose=1):
     backbone = check_backbone(config["backbone"], "audio")
     max_seconds = config.get("max_seconds") or DEFAULT_MAX_SECONDS
     config["max_seconds"] = max_seconds
-    run_dir = prepare_run_dir(config)
-    keras.utils.set_random_seed(config["seed"])
+    run_dir = prepare_run_dir(config)  # fails fast on a used --output
     vocabulary = CharacterVocabulary()
-
-    trainable = config["unfreeze"] != "none"
-    model = build_speech_recognizer(backbone, vocabulary, max_seconds=max_seconds,
-                                    trainable=trainable, learning_rate=config["learning_rate"],
-                                    seed=config["seed"])
-    sample_rate = encoder_sample_rate(model)
-    max_samples = int(model.input["waveform"].shape[-1])
+    sample_rate = backbone_sample_rate(backbone)
     source = load_speech_source(config["data"], vocabulary, max_seconds, sample_rate,
                                 config.get("num_train"), config.get("num_test"),
                                 config["seed"])
     say(f"Data: {source.description}"
         + (f"; dropped {source.dropped}" if source.dropped else ""), verbose)
+    keras.utils.set_random_seed(config["seed"])
+
+    trainable = config["unfreeze"] != "none"
+    model = build_speech_recognizer(backbone, vocabulary, max_seconds=max_seconds,
+                                    sample_rate=sample_rate, trainable=trainable,
+                                    learning_rate=config["learning_rate"], seed=config["seed"])
+    max_samples = int(model.input["waveform"].shape[-1])
 
     labels = vocabulary.encode(source.train_texts)
     inputs = pad_speech(source.train_audio, max_samples)

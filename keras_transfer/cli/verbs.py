@@ -184,11 +184,10 @@ def predict(args, verbose):
     if (path / "saved_model.pb").exists():
         signature = load_saved_model(path, args.unsafe).signatures["serving_default"]
         name = next(iter(signature.structured_input_signature[1]))
-        transcripts = "transcript" in signature.structured_outputs
         for value in args.inputs:  # one request each: an error names its input
             request = tf.constant([_read_input(value, name)])
             outputs = _run(value, lambda: signature(**{name: request}))
-            if transcripts:  # a speech recognizer: transcript, file
+            if "transcript" in outputs:  # a speech recognizer: transcript, file
                 rows.append((value, outputs["transcript"].numpy()[0].decode("utf-8", "replace")))
             else:
                 rows.append((value, *_classified(outputs)))

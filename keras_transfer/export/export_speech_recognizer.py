@@ -223,16 +223,34 @@ def speech_input_length(model, vocabulary):
 
 
 def encoder_sample_rate(model, sample_rate=None):
-    """The rate of a speech recognizer's encoder: `sample_rate`, checked, or the registry's."""
+    """The rate of a speech recognizer's encoder (see `backbone_sample_rate`)."""
+    return backbone_sample_rate(getattr(_layer(model, "backbone"), "handle", None),
+                                sample_rate)
+
+
+def backbone_sample_rate(handle, sample_rate=None):
+    """`sample_rate`, checked against a registry backbone's rate, or that rate.
+
+    Args:
+        handle: str. A registry name (its entry's `input.sample_rate` is
+            used), or a path or URL (16000 unless `sample_rate` is given).
+        sample_rate: int. Defaults to `None`.
+
+    Returns:
+        int, in Hz.
+
+    Raises:
+        ValueError: if `sample_rate` is not a positive int or differs from
+            the registry's rate.
+    """
     check_int(sample_rate, "sample_rate", minimum=1, allow_none=True, note="Hz")
-    handle = getattr(_layer(model, "backbone"), "handle", None)
     known = None
     if isinstance(handle, str):
         parsed = parse_handle(handle)
         if parsed.kind == "registry":
             known = registry.get_backbone(parsed.name).get("input", {}).get("sample_rate")
     if sample_rate is not None and known is not None and sample_rate != known:
-        raise ValueError(f"The model's backbone {handle!r} takes {known} Hz audio. "
+        raise ValueError(f"The backbone {handle!r} takes {known} Hz audio. "
                          f"Received: sample_rate={sample_rate!r}")
     return int(sample_rate or known or DEFAULT_SAMPLE_RATE)
 
