@@ -35,6 +35,8 @@ def _fit_config(args):
         raise UsageError(f"--decay must be >= 1.0, got {config['decay']}")
     check_sizes(config.get("num_train"), config.get("num_test"))
     check_folds(config.get("folds"))
+    if config.get("max_seconds") is not None and config.get("task") != "asr":
+        raise UsageError("--max-seconds is for --task asr (speech recognition)")
     if config["output"] is None:
         safe = lambda s: "".join(c if c.isalnum() or c in "-_" else "_" for c in s)[-40:]  # noqa: E731
         config["output"] = os.path.join("runs", f"{safe(config['backbone'])}-{safe(config['data'])}")
@@ -67,6 +69,9 @@ def demo(args, verbose):
     from keras_transfer.cli.run_fit import run_fit
 
     config = _fit_config(args)
+    if config.get("task") == "asr":
+        raise UsageError("demo runs the text classification default; train a speech "
+                         "recognizer with `keras-transfer fit --task asr`")
     if args.output is None:
         config["output"] = os.path.join("runs", "demo")
         config["overwrite"] = True

@@ -62,8 +62,8 @@ def test_fit_asr_writes_a_run_and_predict_transcribes(speech_csv, tiny_encoder, 
     bad.write_bytes(b"\x00\x01 not audio")
     assert main(["predict", "--model", str(run), files[0], str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"keras-transfer predict: error: {bad}: Invalid `audio_bytes`: "
-                          "Not a WAV file")
+    assert err.startswith(f"keras-transfer predict: error: {bad}: ")
+    assert "Invalid `audio_bytes`: Not a WAV file" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
     assert main(["evaluate", "--model", str(run), "--data", str(speech_csv)]) == 2
@@ -91,3 +91,9 @@ def test_asr_refuses_classifier_options_and_bad_data(tmp_path, capsys):
                  "synthetic_speech", "--output", str(tmp_path / "run2")]) == 2
     assert "is a text backbone, but the data is audio" in capsys.readouterr().err
     assert not (tmp_path / "run2").exists()
+    assert main(["fit", "--backbone", "minilm_l6", "--data", "rotten_tomatoes",
+                 "--max-seconds", "4", "--output", str(tmp_path / "run3")]) == 2
+    assert "--max-seconds is for --task asr" in capsys.readouterr().err
+    assert main(["demo", "--task", "asr", "--output", str(tmp_path / "run4")]) == 2
+    assert "train a speech recognizer with `keras-transfer fit --task asr`" in \
+        capsys.readouterr().err
