@@ -239,9 +239,17 @@ def _run(value, call):
 
 
 def _op_error_message(error):
-    """The first line of a TensorFlow error, without the graph's call stack."""
+    """The failed check of a TensorFlow error (else its first line), without the call stack.
+
+    A request rejected by a graph check reads `... assertion failed: [message]
+    ...`, on the first line or (when the check ran in the signature's own
+    graph) after a `Graph execution error:` line.
+    """
     message = getattr(error, "message", None) or str(error)
-    message = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    lines = message.strip().splitlines() or [type(error).__name__]
+    marker = "assertion failed:"
+    message = next((line[line.index(marker) + len(marker):].strip() for line in lines
+                    if marker in line), lines[0])
     message = message.split("\n\t ")[0].split(" [[")[0]
     return " ".join(message.split())[:300]
 

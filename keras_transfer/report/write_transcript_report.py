@@ -45,7 +45,8 @@ def write_transcript_report(run_dir, history, evaluation, title, extra=None):
     rows = [["Test clips", str(len(evaluation["examples"]))],
             ["CER (character error rate)", common.format_number(test["cer"])],
             ["WER (word error rate)", common.format_number(test["wer"])],
-            ["Character errors / reference characters", f"{test['char_errors']} / {test['chars']}"],
+            ["Character errors / reference characters",
+             f"{test['char_errors']} / {test['chars']}"],
             ["Word errors / reference words", f"{test['word_errors']} / {test['words']}"]]
     for name, rates in (evaluation.get("other") or {}).items():
         rows.append([f"{common.escape_markdown(name)}: CER / WER",

@@ -44,8 +44,10 @@ def error_line(call):
     try:
         call()
     except tf.errors.InvalidArgumentError as error:
-        line = error.message.splitlines()[0]
-        return line[line.index("assertion failed:"):]  # not the graph's function name
+        # The first line, or after "Graph execution error:"; without the
+        # graph's function name.
+        line = next(line for line in error.message.splitlines() if "assertion failed:" in line)
+        return line[line.index("assertion failed:"):]
     raise AssertionError("no InvalidArgumentError")
 
 
