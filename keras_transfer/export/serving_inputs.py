@@ -454,7 +454,7 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
             samples = tf.size(waveform, out_type=tf.int64)
             checks.append(_assert_each(
                 samples * sample_rate <= max_length * tf.cast(rate, tf.int64), name,
-                f"WAV file longer than the model's input ({max_length} samples at "
+                f"WAV file longer than the model input ({max_length} samples at "
                 f"{sample_rate} Hz, {max_length / sample_rate:g} s); split it into "
                 "shorter clips.", indices=index,
                 details=["Its duration (samples, Hz):", samples, rate],

@@ -71,6 +71,7 @@ def test_fit_asr_writes_a_run_and_predict_transcribes(speech_csv, tiny_encoder, 
     base = tmp_path / "again"
     assert main(["export", "--model", str(run), "--output", str(base), "--unsafe"]) == 0
     assert (base / "1" / "saved_model.pb").exists()
+    assert capsys.readouterr().out.strip().endswith(str(base / "1"))
     assert main(["predict", "--model", str(base / "1"), files[0]]) == 0
     assert capsys.readouterr().out.split("\t")[0] == clips[sorted(clips)[0]]
 

@@ -137,7 +137,7 @@ class ExportSpeechRecognizerTest(TestCase):
         # Longer than the model's 4 s: refused by index, with its duration.
         long = wav(tone(440.0, 8000, 4.01), 8000)
         message = error_line(lambda: self.serve([good, long]))
-        self.assertIn("WAV file longer than the model's input (64000 samples at 16000 Hz, "
+        self.assertIn("WAV file longer than the model input (64000 samples at 16000 Hz, "
                       "4 s)", message)
         self.assertIn("index(es):] [1]", message)
         # Exactly 4 s at 44.1 kHz (176,400 samples -> 64,000) is accepted.
