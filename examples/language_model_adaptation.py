@@ -50,7 +50,7 @@ parser.add_argument("--smoke", action="store_true",
 args = parser.parse_args()
 
 if args.smoke:
-    NUM_LM_TEXTS, NUM_HELD_OUT, NUM_TRAIN, NUM_TEST = 24, 12, 64, 32
+    NUM_LM_TEXTS, NUM_HELD_OUT, NUM_TRAIN, NUM_TEST = 12, 12, 64, 32
     MAX_LENGTH, HEAD_EPOCHS, EPOCHS = 96, 1, 1
 else:
     NUM_LM_TEXTS, NUM_HELD_OUT, NUM_TRAIN, NUM_TEST = 2000, 200, 2000, 1000

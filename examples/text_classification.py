@@ -165,7 +165,7 @@ history = keras_transfer.fine_tune(
     head_epochs=0,
     learning_rate=2e-4,
     decay=1.0,
-    validation_data=test_ds,
+    validation_data=None if args.smoke else test_ds,  # --smoke: evaluated once below
     plan="full",  # the head is trained above; "auto" would probe it again
     verbose=2,
 )

@@ -25,6 +25,8 @@ metrics.json, config.json, evaluation.json and report.md with PNG figures.
 (cross_validation.json, docs/evaluation.md), then fits as usual.
 On a token-classification dataset (wnut16) `fit` trains a tagger instead and
 reports entity F1 (docs/ner.md).
+`fit --task detection` (or --data digits_on_photos) trains an object detector
+and reports COCO mAP; `predict` on its run prints boxes (docs/detection.md).
 """
 
 # The demo shows the frozen baseline (the linear probe) and the fine-tuning
@@ -48,8 +50,11 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--data", default=defaults.get("data"), required=not demo,
                         help="built-in dataset (see `keras-transfer datasets`), tfds:NAME, "
                              "or a folder with one subfolder per class")
-    parser.add_argument("--task", choices=["image", "text", "audio"], default=defaults.get("task"),
-                        help="modality; inferred for built-in datasets")
+    parser.add_argument("--task", choices=["image", "text", "audio", "detection"],
+                        default=defaults.get("task"),
+                        help="modality, or detection (boxes: a folder of images with VOC .xml, "
+                             "COCO .json or YOLO .txt annotations, or digits_on_photos; "
+                             "docs/detection.md); inferred for built-in datasets")
     parser.add_argument("--epochs", type=int, default=defaults.get("epochs", recipe.EPOCHS),
                         help="fine-tuning epochs (default: %(default)s)")
     parser.add_argument("--plan", choices=["auto", "linear_probe", "lp_ft", "full"],

@@ -48,6 +48,10 @@ def run_fit(config, verbose=1):
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
     from keras_transfer.recipes.fine_tune import fine_tune
 
+    from keras_transfer.cli.run_detect import is_detection_config, run_detection
+
+    if is_detection_config(config):
+        return run_detection(config, verbose), None, None
     started = time.perf_counter()
     # First, before any TensorFlow op: MultiWorkerMirroredStrategy (TF_CONFIG,
     # `fit --workers`) configures the runtime's collective ops.

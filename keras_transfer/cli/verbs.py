@@ -9,6 +9,7 @@ from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
 from keras_transfer.cli.run_cross_validation import check_folds
+from keras_transfer.cli.run_detect import is_detection_config
 from keras_transfer.cli.run_tag import is_tagging_data
 from keras_transfer.recipes import defaults
 from keras_transfer.utils.messages import say
@@ -21,7 +22,9 @@ def _fit_config(args):
     if config["batch_size"] < 1:
         raise UsageError(f"--batch-size must be >= 1, got {config['batch_size']}")
     text = config.get("task") == "text" or config["data"] in ("rotten_tomatoes",)
-    if config["learning_rate"] is None and is_tagging_data(config["data"]):
+    if config["learning_rate"] is None and is_detection_config(config):
+        pass  # build_detector's default for the backbone's state
+    elif config["learning_rate"] is None and is_tagging_data(config["data"]):
         config["learning_rate"] = (defaults.HEAD_LEARNING_RATE if config["unfreeze"] == "none"
                                    else defaults.FINE_TUNING_LEARNING_RATE)
     elif config["learning_rate"] is None:
@@ -48,9 +51,9 @@ def fit(args, verbose):
     config = _fit_config(args)
     check_workers(config)
     if config["workers"] > 1:
-        if is_tagging_data(config["data"]):
-            raise UsageError("--workers is for classifiers; a token-classification "
-                             "dataset trains in one process")
+        if is_tagging_data(config["data"]) or is_detection_config(config):
+            raise UsageError("--workers is for classifiers; token classification and "
+                             "detection train in one process")
         return launch(config, verbose)
     metrics, _, _ = run_fit(config, verbose)
     _summary(metrics)
@@ -89,6 +92,11 @@ def _clear(path):
 
 
 def _summary(metrics):
+    if metrics.get("task") == "detection":
+        from keras_transfer.cli.run_detect import summary_lines
+
+        print("\n".join(summary_lines(metrics)))
+        return
     if "entities" in metrics:  # a tagger (run_tag.py)
         scores = metrics["entities"]
         lines = ["", "Results",
@@ -158,14 +166,23 @@ def predict(args, verbose):
     import numpy as np
     import tensorflow as tf
 
+    from keras_transfer.cli import run_detect
+
     path = Path(args.model)
     rows = []
+    if run_detect.is_detection_run(path):
+        run_detect.print_rows(run_detect.predict_run(path, args.inputs, args.unsafe))
+        return 0
     if (path / "saved_model.pb").exists():
         signature = load_saved_model(path, args.unsafe).signatures["serving_default"]
         name = next(iter(signature.structured_input_signature[1]))
+        detector = "num_detections" in signature.structured_outputs
         for value in args.inputs:  # one request each: an error names its input
             request = tf.constant([_read_input(value, name)])
             outputs = _run(value, lambda: signature(**{name: request}))
+            if detector:
+                run_detect.print_rows([run_detect.served_rows(value, outputs)])
+                continue
             rows.append((value, *_classified(outputs)))
     else:
         model, model_path = load_keras_model(path, args.unsafe)
@@ -210,9 +227,18 @@ def _run(value, call):
 
 
 def _op_error_message(error):
-    """The first line of a TensorFlow error, without the graph's call stack."""
+    """The first line of a TensorFlow error, without the graph's call stack.
+
+    Errors from a loaded SavedModel start with "Graph execution error:" and
+    a "Detected at node ..." traceback (indented lines); the message is the
+    first line after them.
+    """
     message = getattr(error, "message", None) or str(error)
-    message = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    lines = [line for line in message.splitlines()
+             if line.strip() and line.strip() not in ("Graph execution error:",
+                                                      "<stack traces unavailable>")
+             and not line.startswith(("Detected at node", " ", "\t"))]
+    message = lines[0] if lines else type(error).__name__
     message = message.split("\n\t ")[0].split(" [[")[0]
     return " ".join(message.split())[:300]
 
@@ -222,7 +248,14 @@ def export(args, verbose):
 
     from keras_transfer.cli.run_fit import _image_size
 
+    from keras_transfer.cli import run_detect
+
     model, path = load_keras_model(args.model, args.unsafe)
+    if run_detect.is_detection_run(path):
+        written = run_detect.export_run(model, path, args.output, args.version,
+                                        args.class_names)
+        say(f"TF Serving export: {written}", 1)
+        return 0
     config = _run_config(path)
     image_size = tuple(args.image_size) if args.image_size else None
     if image_size is None and config.get("backbone"):

@@ -1,11 +1,7 @@
-"""`decode_yolo_v2`: raw YOLOv2 outputs -> scored boxes after non-max suppression."""
-
-import tensorflow as tf
+"""`decode_yolo_v2`: raw YOLOv2 outputs -> per-image NumPy boxes after non-max suppression."""
 
 from keras_transfer.api_export import keras_transfer_export
-from keras_transfer.detection.yolo_v2_boxes import (
-    check_anchors, encoding_size, yolo_v2_boxes)
-from keras_transfer.utils.argument_validation import check_int, check_number
+from keras_transfer.detection.yolo_detections import yolo_detections
 
 
 @keras_transfer_export("keras_transfer.detection.decode_yolo_v2")
@@ -17,10 +13,11 @@ def decode_yolo_v2(outputs, anchors, num_classes=1, score_threshold=0.5,
     `(tx, ty, tw, th, to)` followed by `num_classes` class logits when
     `num_classes > 1`. The box centre is `((col + sigmoid(tx)) / cols,
     (row + sigmoid(ty)) / rows)`, its size `(exp(tw) * aw / cols, exp(th) *
-    ah / rows)`, its score `sigmoid(to)` (times the best class's softmax
-    probability when `num_classes > 1`), as in YOLOv2 and face-api.
-    Boxes with a score above `score_threshold` go through
-    `tf.image.non_max_suppression` (per image, over all classes).
+    ah / rows)`, its score for each class `sigmoid(to)` (times the class's
+    softmax probability when `num_classes > 1`), as in YOLOv2 and face-api.
+    This is `keras_transfer.detection.yolo_detections` (class-aware
+    non-max suppression in the graph) with its padded tensors cut to
+    NumPy arrays per image.
 
     Args:
         outputs: float `[batch, rows, cols, anchors * (5 + classes)]` tensor
@@ -50,41 +47,10 @@ def decode_yolo_v2(outputs, anchors, num_classes=1, score_threshold=0.5,
     detections[0]["boxes"], detections[0]["scores"]
     ```
     """
-    check_int(num_classes, "num_classes", 1)
-    check_number(score_threshold, "score_threshold", 0, 1, max_open=True)
-    check_number(iou_threshold, "iou_threshold", 0, 1)
-    check_int(max_detections, "max_detections", 1)
-    anchors = check_anchors(anchors)
-    outputs = tf.convert_to_tensor(outputs, tf.float32)
-    encoding = encoding_size(num_classes)
-    if outputs.shape.rank != 4 or outputs.shape[-1] != len(anchors) * encoding:
-        raise ValueError(
-            f"`outputs` must be [batch, rows, cols, {len(anchors) * encoding}] "
-            f"for {len(anchors)} anchors and {num_classes} classes. "
-            f"Received: shape={outputs.shape.as_list()}")
-    batch = tf.shape(outputs)[0]
-    boxes, objectness, class_logits = yolo_v2_boxes(outputs, anchors, num_classes)
-    scores = tf.sigmoid(objectness)
-    if class_logits is not None:
-        probabilities = tf.nn.softmax(class_logits, axis=-1)
-        class_ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        scores = scores * tf.reduce_max(probabilities, axis=-1)
-    else:
-        class_ids = tf.zeros_like(scores, tf.int32)
-    boxes = tf.reshape(boxes, [batch, -1, 4])
-    scores = tf.reshape(scores, [batch, -1])
-    class_ids = tf.reshape(class_ids, [batch, -1])
-
-    results = []
-    for index in range(int(batch)):
-        # tf.image.non_max_suppression takes [y_min, x_min, y_max, x_max].
-        keep = tf.image.non_max_suppression(
-            tf.gather(boxes[index], [1, 0, 3, 2], axis=-1), scores[index],
-            max_detections, iou_threshold=iou_threshold,
-            score_threshold=score_threshold)
-        results.append({
-            "boxes": tf.gather(boxes[index], keep).numpy(),
-            "scores": tf.gather(scores[index], keep).numpy(),
-            "class_ids": tf.gather(class_ids[index], keep).numpy(),
-        })
-    return results
+    found = yolo_detections(outputs, anchors, num_classes, score_threshold=score_threshold,
+                            iou_threshold=iou_threshold, max_detections=max_detections)
+    found = {key: value.numpy() for key, value in found.items()}
+    return [{"boxes": found["boxes"][index, :count],
+             "scores": found["scores"][index, :count],
+             "class_ids": found["class_ids"][index, :count]}
+            for index, count in enumerate(found["num_detections"])]

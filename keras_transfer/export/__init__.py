@@ -1,6 +1,7 @@
 """Export: trained classifiers as TF Serving SavedModels, and checks of them."""
 
 from keras_transfer.export.convert_to_tflite import convert_to_tflite
+from keras_transfer.export.export_detector import export_detector
 from keras_transfer.export.export_for_serving import export_for_serving
 from keras_transfer.export.export_token_classifier import export_token_classifier
 from keras_transfer.export.predict_tflite import predict_tflite

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_transfer.export import serving_inputs
+from keras_transfer.export.archive import new_archive
 from keras_transfer.export import warmup_requests
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ def export_for_serving(
 ):
     """Exports a classifier as a new version of a TF Serving model.
 
-    The model is written with `keras.export.ExportArchive` to
-    `base_dir/<version>/`, the layout `tensorflow_model_server
+    The model is written with `keras.export.ExportArchive` (each weight
+    once: Keras' own `model.export` saves every weight twice, see
+    `keras_transfer/export/archive.py`) to `base_dir/<version>/`, the layout `tensorflow_model_server
     --model_base_path=base_dir` watches. The folder is written atomically: to
     a hidden temporary folder beside it (`base_dir/.export-tmp-*`, which TF
     Serving ignores), then renamed into place, so TF Serving never sees a
@@ -75,6 +77,12 @@ def export_for_serving(
     WAV at another rate when `resample_audio=False`) fail the request with an
     `InvalidArgumentError` that names the input and the bad instance; see
     `docs/serving.md`.
+
+    A detector (a model with a `keras_transfer.YoloHead` named `"head"`,
+    from `keras_transfer.build_detector`) is exported by
+    `keras_transfer.export.export_detector` instead: image bytes -> boxes,
+    scores, classes and a count, non-max suppression in the graph (see
+    `docs/detection.md`).
 
     The model must take one input, return softmax probabilities `[batch,
     num_classes]` (or a dict of named outputs), and follow keras_transfer's input conventions: images are
@@ -134,6 +142,13 @@ def export_for_serving(
     #     --model_base_path=/models/flowers --rest_api_port=8501
     ```
     """
+    from keras_transfer.detection.detector_spec import yolo_head
+
+    if yolo_head(model) is not None:  # a detector: image bytes -> boxes
+        from keras_transfer.export.export_detector import export_detector
+
+        return export_detector(model, base_dir, class_names=class_names, version=version,
+                               warmup=warmup, model_name=model_name)
     base_dir = os.path.abspath(os.fspath(base_dir))
     _check_version(version)
     _check_positive_int("sample_rate", sample_rate)
@@ -188,8 +203,7 @@ def export_for_serving(
         "audio": lambda waveforms: head(waveforms),
     }[modality]
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
+    archive = new_archive(model)
     archive.add_endpoint(
         SERVING_SIGNATURE, serve,
         input_signature=[tf.TensorSpec([None], tf.string, name=raw_name)],

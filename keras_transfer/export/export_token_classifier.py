@@ -2,7 +2,6 @@
 
 import os
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -11,6 +10,7 @@ from keras_transfer.data.tagged_dataset import trim_batch
 from keras_transfer.data.word_pieces import _load_tokenizer
 from keras_transfer.export import serving_inputs
 from keras_transfer.export import warmup_requests
+from keras_transfer.export.archive import new_archive
 from keras_transfer.export.export_for_serving import SERVING_SIGNATURE
 from keras_transfer.export.export_for_serving import _check_version
 from keras_transfer.export.export_for_serving import _write_version
@@ -143,9 +143,7 @@ def export_token_classifier(model, base_dir, tokenizer, tag_names, version=None,
         }
 
     _check_outputs(model, tokenizer, seq_length, len(tag_names))
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.track(tokenizer)
+    archive = new_archive(model, tokenizer)
     raw_name = serving_inputs.RAW_INPUT_NAMES["text"]
     archive.add_endpoint(SERVING_SIGNATURE, tag_words,
                          input_signature=[tf.TensorSpec([None], tf.string,

@@ -312,6 +312,39 @@ def _with_checks(checks, tensor):
         return tf.identity(tensor)
 
 
+def check_image_bytes(image_bytes):
+    """Returns `image_bytes` after the checks every served image goes through.
+
+    A request without instances, an empty string, bytes that are not an
+    encoded image, JPEG XL, or a header declaring more than
+    `MAX_IMAGE_PIXELS` pixels fail with an `InvalidArgumentError` naming the
+    bad instance's index, before anything is decoded. `decode_images` and
+    the detection export (`keras_transfer.export.export_detector`) share it.
+
+    Args:
+        image_bytes: string `Tensor` of shape `(batch,)`.
+
+    Returns:
+        The same tensor, with the checks as control dependencies.
+    """
+    name = RAW_INPUT_NAMES["image"]
+    image_bytes = _with_checks(
+        [_check_batch(image_bytes, name), _check_not_empty(image_bytes, name, "image")],
+        image_bytes,
+    )
+    image_bytes = _with_checks(
+        [_assert_each(
+            tf.logical_or(_is_known_image(image_bytes),
+                          _matches(image_bytes, _JPEG_XL_SIGNATURES)), name,
+            "not an encoded image (JPEG, PNG, GIF, BMP or WebP); send "
+            "the file's bytes, base64-encoded as {\"b64\": ...} in REST "
+            "requests.", image_bytes,
+        )],
+        image_bytes,
+    )
+    return _with_checks(_check_image_sizes(image_bytes, name), image_bytes)
+
+
 def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
     """Decodes a batch of encoded images into float32 pixel values 0..255.
 
@@ -342,22 +375,7 @@ def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
     training (`keras.utils.image_dataset_from_directory`), and browsers
     treat it as recoverable, and serving does the same.
     """
-    name = RAW_INPUT_NAMES["image"]
-    image_bytes = _with_checks(
-        [_check_batch(image_bytes, name), _check_not_empty(image_bytes, name, "image")],
-        image_bytes,
-    )
-    image_bytes = _with_checks(
-        [_assert_each(
-            tf.logical_or(_is_known_image(image_bytes),
-                          _matches(image_bytes, _JPEG_XL_SIGNATURES)), name,
-            "not an encoded image (JPEG, PNG, GIF, BMP or WebP); send "
-            "the file's bytes, base64-encoded as {\"b64\": ...} in REST "
-            "requests.", image_bytes,
-        )],
-        image_bytes,
-    )
-    image_bytes = _with_checks(_check_image_sizes(image_bytes, name), image_bytes)
+    image_bytes = check_image_bytes(image_bytes)
     height, width = size
 
     def decode_one(data):

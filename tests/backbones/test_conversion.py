@@ -186,6 +186,36 @@ print(backbone_path("fake_lookup"))
 """
 
 
+def test_two_threads_convert_once_and_share_the_folder(home, monkeypatch):
+    # The in-process twin of the two-process test below (which is `large`: two
+    # fresh interpreters cost ~15 CPU s): both ask at once, one converts while
+    # the other waits on the lock, then reuses the folder.
+    import threading
+
+    monkeypatch.setenv("KT_FAKE_CONVERT_SECONDS", "0.5")
+    barrier = threading.Barrier(2)
+    paths, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait(10)
+            paths.append(conversion.backbone_path(NAME))
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    assert paths == [str(lookup_dir())] * 2
+    assert conversions(home) == 1
+    assert conversion.verify_backbone(NAME)[0] == "ok"
+    assert not [p for p in lookup_dir().parents[1].iterdir() if ".tmp-" in p.name]
+
+
+@pytest.mark.large
 def test_two_processes_convert_once_and_share_the_folder(home, tmp_path):
     sync = tmp_path / "sync"
     sync.mkdir()

@@ -258,7 +258,8 @@ class RenderMarkdownTest(TestCase):
                       "unlabelled", text)
         self.assertLess(text.index("## Domain shift"), text.index("## Speed"))
         self.assertNotIn("## Domain shift", self.run_all.render_markdown(RUN))
-        self.assertEqual(self.run_all.GROUPS["shift"], ("domain_shift", "multi_task"))
+        self.assertEqual(self.run_all.GROUPS["shift"],
+                         ("domain_shift", "multi_task", "distillation_quality"))
         self.assertIn("domain_shift", self.run_all.SCRIPTS)
 
     def test_multi_task_tables(self):
@@ -308,6 +309,43 @@ class RenderMarkdownTest(TestCase):
         self.assertNotIn("## Multi-task", self.run_all.render_markdown(RUN))
         self.assertIn("multi_task", self.run_all.SCRIPTS)
         self.assertIn("multi_task", self.run_all.PASS_THROUGH["seeds"])
+    def test_speech_tables(self):
+        run = copy.deepcopy(RUN)
+
+        def rates(cer, wer):
+            return {"cer": stat(cer, 0.01), "wer": stat(wer, 0.02)}
+
+        def recognizer(description, cer):
+            decodings = {"greedy": rates(cer, 0.9), "beam": rates(cer - 0.01, 0.85),
+                         "beam_lm": rates(cer - 0.05, 0.7)}
+            return {"description": description, "seconds": stat(321.0),
+                    "real": decodings, "synthetic": decodings,
+                    "real_time_factor": {"greedy": stat(0.25), "beam_lm": stat(0.5)},
+                    "fusion": {"alpha": 0.6, "beta": 1.5, "validation_cer": {}}}
+
+        run["scripts"]["asr_quality"] = {"seconds": 2000.0, "returncode": 0, "result": {
+            "benchmark": "asr_quality", "seeds": [0, 1, 2],
+            "data": {"train": {"clips": 400, "seconds": 1500.0},
+                     "real": {"clips": 5, "seconds": 24.3},
+                     "synthetic": {"clips": 50, "seconds": 180.0}},
+            "language_model": {"order": 5, "sentences": 3990},
+            "methods": {"whisper_ctc": recognizer("whisper what", 0.3),
+                        "scratch_ctc": recognizer("scratch what", 0.9)},
+            "goal": {"whisper_ctc greedy": {"cer": 0.3, "scratch_cer": 0.9, "ratio": 0.33,
+                                            "met": True}}}}
+        text = self.run_all.render_markdown(run)
+        self.assertIn("## Speech recognition", text)
+        self.assertIn("`make bench-speech`", text)
+        self.assertIn("trained on 400 synthetic clips (1500 s), scored on the 5 real", text)
+        self.assertIn("| whisper_ctc | whisper what | greedy | 0.300 ± 0.010 | 0.900 ± 0.020 "
+                      "| 0.300 ± 0.010 | 0.900 ± 0.020 | 321.0 | 0.250 |", text)
+        self.assertIn("| scratch_ctc |  | beam_lm (α=0.6, β=1.5) | 0.850 ± 0.010 | "
+                      "0.700 ± 0.020 | 0.850 ± 0.010 | 0.700 ± 0.020 |  | 0.500 |", text)
+        self.assertIn("whisper_ctc greedy: CER 0.300 vs scratch 0.900 → met.", text)
+        self.assertLess(text.index("## Speech recognition"), text.index("## Speed"))
+        self.assertNotIn("## Speech recognition", self.run_all.render_markdown(RUN))
+        self.assertEqual(self.run_all.GROUPS["speech"], ("asr_quality",))
+        self.assertIn("asr_quality", self.run_all.PASS_THROUGH["seeds"])
 
     def test_sample_efficiency_table(self):
         text = self.run_all.render_markdown(RUN)

@@ -363,6 +363,8 @@ def test_rejected_input_is_one_line_naming_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"keras-transfer predict: error: {bad}: ")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    # The graph's message, not TensorFlow's "Graph execution error:" header.
+    assert "not an encoded image" in err and "Graph execution" not in err
 
 
 @pytest.fixture

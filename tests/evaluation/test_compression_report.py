@@ -38,12 +38,20 @@ class CompressionReportTest(TestCase):
         self.assertEqual(big["accuracy"], 1.0)
         small_predictions = np.argmax(self.small.predict(self.x, verbose=0), -1)
         self.assertEqual(small["accuracy"], np.mean(small_predictions == self.y))
+        self.assertEqual(big["macro_f1"], 1.0)
+        f1 = [2 * np.sum((small_predictions == c) & (self.y == c))
+              / max(np.sum(small_predictions == c) + np.sum(self.y == c), 1) for c in range(3)]
+        self.assertAlmostEqual(small["macro_f1"], float(np.mean(f1)), places=6)
         self.assertEqual(big["num_params"], 6 * 256 + 256 + 256 * 3 + 3)
         self.assertEqual(small["num_params"], 6 * 4 + 4 + 4 * 3 + 3)
         self.assertIsNone(int8["num_params"])
         self.assertEqual(int8["size_bytes"], os.path.getsize(self.tflite))
-        # float32 variables of the big model alone take 4 bytes per parameter.
+        # float32 variables of the big model alone take 4 bytes per parameter,
+        # stored once: the difference of the two models' sizes is about 4 bytes
+        # per extra parameter (8 if every weight were stored twice).
         self.assertGreater(big["size_bytes"], 4 * big["num_params"])
+        extra = big["num_params"] - small["num_params"]
+        self.assertLess(big["size_bytes"] - small["size_bytes"], 6 * extra)
         self.assertGreater(big["size_bytes"], small["size_bytes"])
         self.assertLess(int8["size_bytes"], 4 * big["num_params"])
         self.assertGreaterEqual(int8["accuracy"], 0.8)

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TIMEOUT_SECONDS = 600
@@ -179,7 +178,7 @@ def test_zero_shot_classification(tmp_path):
 def test_contrastive_text_fine_tuning(tmp_path):
     stdout = run_example("contrastive_text_fine_tuning.py", cwd=tmp_path)
 
-    assert "8 labelled reviews -> 32 pairs (16 same-class)" in stdout
+    assert "8 labelled reviews -> 16 pairs (8 same-class)" in stdout
     assert_accuracy(stdout, "frozen encoder accuracy:", 32)
     assert_accuracy(stdout, "SetFit accuracy:", 32)
 
@@ -191,7 +190,7 @@ def test_language_model_adaptation(tmp_path):
     after = number(stdout, "LM held-out loss after:")
     assert 0 < after < before, (before, after)
     assert_accuracy(stdout, "classifier accuracy:", 32)
-    assert "24 texts to adapt the LM, 12 held out" in stdout
+    assert "12 texts to adapt the LM, 12 held out" in stdout
     assert "training head\n" in stdout
     assert "training embedding, rnn_1, rnn_2, head" in stdout
 
@@ -222,7 +221,9 @@ def test_distillation(tmp_path):
         assert abs(tflite - distilled) <= 1 / 32, (quantization, tflite, distilled)
         assert number(stdout, f"{quantization}: max |TFLite - Keras| probability difference") < 1e-2
     assert 0 <= teacher <= 1
-    assert "Teacher conversion refused: TFLite cannot convert 'text_classifier'" in stdout
+    # `--smoke` skips the teacher's TFLite attempt (~10 CPU s of MiniLM graph
+    # conversion); tests/export/test_convert_to_tflite.py
+    # (test_string_ops_fail_with_the_ops_and_the_fix) checks that refusal.
     assert number(stdout, "parameter ratio (teacher/student):") > 10
     assert number(stdout, "size ratio (teacher/student int8):") > 10
     assert (tmp_path / "out" / "student_serving" / "1" / "saved_model.pb").exists()
@@ -257,14 +258,34 @@ def test_domain_adaptation_dann(tmp_path):
     assert 0.0 <= number(stdout, "final consistency pseudo-label rate:") <= 1.0
 
 
-def test_speech_recognition_ctc(tmp_path):
-    stdout = run_example("speech_recognition_ctc.py", cwd=tmp_path)
+def test_speech_recognition(tmp_path):
+    stdout = run_example("speech_recognition.py", cwd=tmp_path)
 
     assert "backbone: speech_embedding (trainable=False)" in stdout
     assert "real LibriVox clips that fit in 4 s: 2" in stdout
     first, last = re.search(r"train loss: ([\d.]+) -> ([\d.]+)", stdout).groups()
     assert float(last) < float(first)
     for label in ("synthetic held-out CER:", "real LibriVox CER (greedy):",
-                  "real LibriVox CER (beam search):"):
+                  "real LibriVox CER (beam search):",
+                  "real LibriVox CER (beam search + LM, alpha=0.5, beta=1.0):"):
         assert 0.0 <= number(stdout, label) <= 5.0
+    good, bad = re.search(r"log P\('the film is good'\) = (-[\d.]+), "
+                          r"log P\('teh fllm iz gud'\) = (-[\d.]+)", stdout).groups()
+    assert float(good) > float(bad) + 5
     assert number(stdout, "real-time factor (greedy, synthetic test):") > 0.0
+
+
+def test_object_detection(tmp_path):
+    stdout = run_example("object_detection.py", "--output-dir", tmp_path / "out", cwd=tmp_path)
+
+    assert "Train images: (32, 64, 64, 3), test images: (16, 64, 64, 3)" in stdout
+    assert "Targets: (64, 3, 6)" in stdout  # 32 images + 32 augmented copies
+    assert "Output: (None, 2, 2, 75)" in stdout  # 5 anchors x (5 + 10 classes)
+    assert "layer groups: ['backbone/stem'," in stdout and "'head']" in stdout
+    # Two epochs: the head alone, then the top backbone group too.
+    assert number(stdout, "groups training at the end:") == 2
+    first, last = re.search(r"train loss: ([\d.]+) -> ([\d.]+)", stdout).groups()
+    assert float(last) < float(first)
+    map_50, map_all = number(stdout, "test mAP@0.5:"), number(stdout, "test mAP@[.5:.95]:")
+    assert 0.0 <= map_all <= map_50 <= 1.0
+    assert (tmp_path / "out" / "detections.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

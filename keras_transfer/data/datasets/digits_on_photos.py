@@ -12,14 +12,11 @@ import numpy as np
 
 from keras_transfer.data.datasets.common import cached_arrays, check_split
 from keras_transfer.data.datasets.mnist_5k import CLASS_NAMES, load_mnist_5k
+from keras_transfer.data.datasets.objects_on_photos import (
+    free_place, load_photos, random_crop, resize)
 from keras_transfer.data.image_boxes import make_image_boxes
 from keras_transfer.utils.argument_validation import check_int, check_number
 
-# scikit-image's bundled colour photos (no download), split by photo.
-PHOTOS = {
-    "train": ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left"),
-    "test": ("hubble_deep_field", "immunohistochemistry", "retina"),
-}
 MAX_IMAGES = 20000
 MAX_IMAGE_SIZE = 512
 # A pixel belongs to the digit (and its box) above this ink level (0..1).
@@ -83,19 +80,7 @@ def load_digits_on_photos(split="train", num_images=100, image_size=128, max_dig
 
 
 def _photos(split):
-    try:
-        import skimage.data
-    except ImportError:
-        raise ImportError(
-            "digits_on_photos needs scikit-image's sample photos: "
-            "`pip install scikit-image`.") from None
-    return [np.asarray(getattr(skimage.data, name)())[..., :3] for name in PHOTOS[split]]
-
-
-def _resize(image, height, width):
-    import tensorflow as tf
-
-    return tf.image.resize(image, (height, width), antialias=True).numpy()
+    return load_photos("digits_on_photos", split)
 
 
 def _build(split, num_images, image_size, max_digits, seed):
@@ -107,31 +92,21 @@ def _build(split, num_images, image_size, max_digits, seed):
     class_ids = np.zeros((num_images, max_digits), np.int32)
     counts = np.zeros(num_images, np.int32)
     for index in range(num_images):
-        photo = photos[rng.integers(len(photos))]
-        short = image_size * rng.uniform(1.0, 2.0)
-        factor = short / min(photo.shape[:2])
-        height = max(image_size, round(photo.shape[0] * factor))
-        width = max(image_size, round(photo.shape[1] * factor))
-        top, left = rng.integers(height - image_size + 1), rng.integers(width - image_size + 1)
-        canvas = _resize(photo.astype(np.float32), height, width)[
-            top:top + image_size, left:left + image_size]
+        canvas = random_crop(photos, image_size, rng)
         placed = []
         for _ in range(rng.integers(1, max_digits + 1)):
             pick = rng.integers(len(digits.x))
             side = max(8, round(image_size * rng.uniform(0.15, 0.4)))
-            ink = _resize(digits.x[pick][..., None].astype(np.float32) / 255.0, side, side)[..., 0]
+            ink = resize(digits.x[pick][..., None].astype(np.float32) / 255.0, side, side)[..., 0]
             ink = np.clip(ink, 0, 1)
             rows, cols = np.nonzero(ink > INK)
             if len(rows) == 0:
                 continue
-            for _ in range(20):
-                y, x = rng.integers(image_size - side + 1, size=2)
-                box = [x + cols.min(), y + rows.min(), x + cols.max() + 1, y + rows.max() + 1]
-                if all(box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1]
-                       for b in placed):
-                    break
-            else:
+            spot = free_place(rng, image_size, side,
+                              (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1), placed)
+            if spot is None:
                 continue
+            y, x, box = spot
             colour = rng.choice([rng.uniform(200, 255, 3), rng.uniform(0, 50, 3)])
             region = canvas[y:y + side, x:x + side]
             region[:] = region * (1 - ink[..., None]) + colour * ink[..., None]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from keras_transfer.data.datasets import digits_on_photos
-from keras_transfer.data.datasets.digits_on_photos import PHOTOS, load_digits_on_photos
+from keras_transfer.data.datasets.digits_on_photos import load_digits_on_photos
+from keras_transfer.data.datasets.objects_on_photos import PHOTOS
 from keras_transfer.testing import require
 
 
@@ -45,3 +46,11 @@ def test_split_by_photo_cached_and_deterministic():
     assert boxes[0].class_names == tuple("0123456789")
     with pytest.raises(ValueError, match="`image_size` must be"):
         load_digits_on_photos(image_size=16)
+
+
+def test_every_photo_ships_with_scikit_image():
+    for split in ("train", "test"):
+        photos = digits_on_photos._photos(split)
+        assert len(photos) == len(PHOTOS[split])
+        assert all(photo.ndim == 3 and photo.shape[-1] == 3 and min(photo.shape[:2]) >= 240
+                   for photo in photos), [photo.shape for photo in photos]
