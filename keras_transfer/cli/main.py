@@ -27,6 +27,8 @@ On a token-classification dataset (wnut16) `fit` trains a tagger instead and
 reports entity F1 (docs/ner.md).
 `fit --task detection` (or --data digits_on_photos) trains an object detector
 and reports COCO mAP; `predict` on its run prints boxes (docs/detection.md).
+`fit --task asr` trains a speech recognizer and reports CER/WER; `predict
+--model RUN clip.wav` prints transcripts (docs/speech.md).
 """
 
 # The demo shows the frozen baseline (the linear probe) and the fine-tuning
@@ -50,11 +52,14 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--data", default=defaults.get("data"), required=not demo,
                         help="built-in dataset (see `keras-transfer datasets`), tfds:NAME, "
                              "or a folder with one subfolder per class")
-    parser.add_argument("--task", choices=["image", "text", "audio", "detection"],
+    parser.add_argument("--task", choices=["image", "text", "audio", "detection", "asr"],
                         default=defaults.get("task"),
-                        help="modality, or detection (boxes: a folder of images with VOC .xml, "
-                             "COCO .json or YOLO .txt annotations, or digits_on_photos; "
-                             "docs/detection.md); inferred for built-in datasets")
+                        help="modality (inferred for built-in datasets), detection (boxes: a "
+                             "folder of images with VOC .xml, COCO .json or YOLO .txt "
+                             "annotations, or digits_on_photos; docs/detection.md) or asr "
+                             "(speech recognition, a character CTC head on an audio encoder: "
+                             "synthetic_speech, pocketsphinx_librivox, a path,transcript CSV "
+                             "or a LibriSpeech-style folder; docs/speech.md)")
     parser.add_argument("--epochs", type=int, default=defaults.get("epochs", recipe.EPOCHS),
                         help="fine-tuning epochs (default: %(default)s)")
     parser.add_argument("--plan", choices=["auto", "linear_probe", "lp_ft", "full"],
@@ -98,6 +103,9 @@ def _add_fit_arguments(parser, demo=False):
     parser.add_argument("--num-test", type=int, default=defaults.get("num_test"),
                         help="test examples to use from a built-in dataset")
     parser.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=None)
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="--task asr: the longest clip, the model's input length; longer "
+                             "clips are dropped (default: 8)")
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     if not demo:
         parser.add_argument(
@@ -156,7 +164,9 @@ def build_parser():
 
     predict = verbs.add_parser("predict", help="classify raw inputs with a run or an export",
                                description="Classify texts, image files or WAV files with a run "
-                                           "directory, a .keras file, or a TF Serving export.")
+                                           "directory, a .keras file, or a TF Serving export; "
+                                           "transcribe WAV files with a speech recognition "
+                                           "run (fit --task asr) or its export.")
     predict.add_argument("--model", required=True,
                          help="run directory, .keras file, or serving version folder")
     predict.add_argument("inputs", nargs="+", help="texts, or paths of image/WAV files")

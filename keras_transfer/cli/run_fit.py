@@ -52,6 +52,10 @@ def run_fit(config, verbose=1):
 
     if is_detection_config(config):
         return run_detection(config, verbose), None, None
+    if config.get("task") == "asr":
+        from keras_transfer.cli.run_asr import run_asr
+
+        return run_asr(config, verbose), None, None
     started = time.perf_counter()
     # First, before any TensorFlow op: MultiWorkerMirroredStrategy (TF_CONFIG,
     # `fit --workers`) configures the runtime's collective ops.

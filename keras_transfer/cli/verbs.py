@@ -8,6 +8,7 @@ from pathlib import Path
 from keras_transfer.cli.data_source import check_backbone, check_sizes, dataset_modality
 from keras_transfer.cli.errors import UsageError
 from keras_transfer.cli.model_loading import load_keras_model, load_saved_model
+from keras_transfer.cli.run_asr import transcripts_export
 from keras_transfer.cli.run_cross_validation import check_folds
 from keras_transfer.cli.run_detect import is_detection_config
 from keras_transfer.cli.run_tag import is_tagging_data
@@ -24,7 +25,8 @@ def _fit_config(args):
     text = config.get("task") == "text" or config["data"] in ("rotten_tomatoes",)
     if config["learning_rate"] is None and is_detection_config(config):
         pass  # build_detector's default for the backbone's state
-    elif config["learning_rate"] is None and is_tagging_data(config["data"]):
+    elif config["learning_rate"] is None and (is_tagging_data(config["data"])
+                                              or config.get("task") == "asr"):
         config["learning_rate"] = (defaults.HEAD_LEARNING_RATE if config["unfreeze"] == "none"
                                    else defaults.FINE_TUNING_LEARNING_RATE)
     elif config["learning_rate"] is None:
@@ -36,6 +38,8 @@ def _fit_config(args):
         raise UsageError(f"--decay must be >= 1.0, got {config['decay']}")
     check_sizes(config.get("num_train"), config.get("num_test"))
     check_folds(config.get("folds"))
+    if config.get("max_seconds") is not None and config.get("task") != "asr":
+        raise UsageError("--max-seconds is for --task asr (speech recognition)")
     if config["output"] is None:
         safe = lambda s: "".join(c if c.isalnum() or c in "-_" else "_" for c in s)[-40:]  # noqa: E731
         config["output"] = os.path.join("runs", f"{safe(config['backbone'])}-{safe(config['data'])}")
@@ -51,6 +55,9 @@ def fit(args, verbose):
     config = _fit_config(args)
     check_workers(config)
     if config["workers"] > 1:
+        if config.get("task") == "asr":
+            raise UsageError("--workers is for classifiers; a speech recognizer trains in "
+                             "one process")
         if is_tagging_data(config["data"]) or is_detection_config(config):
             raise UsageError("--workers is for classifiers; token classification and "
                              "detection train in one process")
@@ -65,6 +72,9 @@ def demo(args, verbose):
     from keras_transfer.cli.run_fit import run_fit
 
     config = _fit_config(args)
+    if config.get("task") == "asr":
+        raise UsageError("demo runs the text classification default; train a speech "
+                         "recognizer with `keras-transfer fit --task asr`")
     if args.output is None:
         config["output"] = os.path.join("runs", "demo")
         config["overwrite"] = True
@@ -96,6 +106,18 @@ def _summary(metrics):
         from keras_transfer.cli.run_detect import summary_lines
 
         print("\n".join(summary_lines(metrics)))
+        return
+    if metrics.get("task") == "asr":  # a speech recognizer (run_asr.py)
+        lines = ["", "Results",
+                 f"  test ({metrics['num_test']} clips): CER {metrics['test']['cer']:.4f}, "
+                 f"WER {metrics['test']['wer']:.4f}"]
+        for name, rates in metrics.get("other", {}).items():
+            lines.append(f"  {name}: CER {rates['cer']:.4f}, WER {rates['wer']:.4f}")
+        for key, label in (("report", "report"), ("serving_export", "TF Serving export")):
+            if metrics.get(key):
+                lines.append(f"  {label}: {metrics[key]}")
+        lines.append(f"  time: {metrics['seconds']:.0f} s")
+        print("\n".join(lines))
         return
     if "entities" in metrics:  # a tagger (run_tag.py)
         scores = metrics["entities"]
@@ -149,6 +171,10 @@ def evaluate(args, verbose):
     from keras_transfer.cli.data_source import load_source
     from keras_transfer.evaluation.predict_and_evaluate import predict_and_evaluate
 
+    if transcripts_export(args.model) is not None:
+        raise UsageError(f"--model {args.model} is a speech recognition run: its test CER and "
+                         "WER are in metrics.json and report.md; transcribe files with "
+                         "`keras-transfer predict`")
     model, path = load_keras_model(args.model, args.unsafe)
     check_sizes(num_test=args.num_test)
     source = load_source(args.data, args.task, args.batch_size, num_test=args.num_test)
@@ -168,7 +194,7 @@ def predict(args, verbose):
 
     from keras_transfer.cli import run_detect
 
-    path = Path(args.model)
+    path = transcripts_export(args.model) or Path(args.model)
     rows = []
     if run_detect.is_detection_run(path):
         run_detect.print_rows(run_detect.predict_run(path, args.inputs, args.unsafe))
@@ -183,7 +209,10 @@ def predict(args, verbose):
             if detector:
                 run_detect.print_rows([run_detect.served_rows(value, outputs)])
                 continue
-            rows.append((value, *_classified(outputs)))
+            if "transcript" in outputs:  # a speech recognizer: transcript, file
+                rows.append((value, outputs["transcript"].numpy()[0].decode("utf-8", "replace")))
+            else:
+                rows.append((value, *_classified(outputs)))
     else:
         model, model_path = load_keras_model(path, args.unsafe)
         if model.inputs[0].dtype != "string":
@@ -194,8 +223,8 @@ def predict(args, verbose):
             probabilities = _run(value, lambda: model.predict(tf.constant([value]), verbose=0))[0]
             names = classes or [str(i) for i in range(probabilities.shape[-1])]
             rows.append((value, names[int(np.argmax(probabilities))], float(probabilities.max())))
-    for value, name, score in rows:
-        print(f"{name}\t{score:.4f}\t{value}")
+    for value, *result in rows:
+        print("\t".join([*(f"{x:.4f}" if isinstance(x, float) else x for x in result), value]))
     return 0
 
 
@@ -227,18 +256,27 @@ def _run(value, call):
 
 
 def _op_error_message(error):
-    """The first line of a TensorFlow error, without the graph's call stack.
+    """The failed check of a TensorFlow error (else its first line), without the call stack.
 
-    Errors from a loaded SavedModel start with "Graph execution error:" and
-    a "Detected at node ..." traceback (indented lines); the message is the
-    first line after them.
+    A request rejected by a graph check reads `... assertion failed: [message]
+    ...`, on the first line or (when the check ran in the signature's own
+    graph) after a `Graph execution error:` line. Other errors from a loaded
+    SavedModel start with "Graph execution error:" and a "Detected at node
+    ..." traceback (indented lines); the message is the first line after them.
     """
     message = getattr(error, "message", None) or str(error)
-    lines = [line for line in message.splitlines()
-             if line.strip() and line.strip() not in ("Graph execution error:",
-                                                      "<stack traces unavailable>")
-             and not line.startswith(("Detected at node", " ", "\t"))]
-    message = lines[0] if lines else type(error).__name__
+    lines = message.strip().splitlines()
+    marker = "assertion failed:"
+    checks = [line[line.index(marker) + len(marker):].strip() for line in lines
+              if marker in line]
+    if checks:
+        message = checks[0]
+    else:
+        lines = [line for line in lines
+                 if line.strip() and line.strip() not in ("Graph execution error:",
+                                                          "<stack traces unavailable>")
+                 and not line.startswith(("Detected at node", " ", "\t"))]
+        message = lines[0] if lines else type(error).__name__
     message = message.split("\n\t ")[0].split(" [[")[0]
     return " ".join(message.split())[:300]
 
@@ -257,6 +295,17 @@ def export(args, verbose):
         say(f"TF Serving export: {written}", 1)
         return 0
     config = _run_config(path)
+    if config.get("task") == "asr":
+        from keras_transfer.export.export_speech_recognizer import export_speech_recognizer
+        from keras_transfer.speech.character_vocabulary import CharacterVocabulary
+
+        if args.class_names or args.image_size:
+            raise UsageError("--class-names and --image-size do not apply to a speech "
+                             "recognition run")
+        written = export_speech_recognizer(model, args.output, CharacterVocabulary(
+            config["vocabulary"]), version=args.version)
+        say(f"TF Serving export (WAV bytes -> transcript): {written}", 1)
+        return 0
     image_size = tuple(args.image_size) if args.image_size else None
     if image_size is None and config.get("backbone"):
         modality = "image" if len(model.inputs[0].shape) == 4 else None

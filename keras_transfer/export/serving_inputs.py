@@ -389,7 +389,8 @@ def decode_images(image_bytes, size, interpolation="bilinear", channels=3):
     )
 
 
-def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True):
+def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True,
+                 max_length=None, ragged=False):
     """Decodes a batch of WAV files into mono float32 waveforms in [-1, 1].
 
     Every check that can be made on the header (size, RIFF/WAVE magic,
@@ -410,9 +411,17 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
             longest waveform.
         resample_audio: bool. If True, files at another rate are resampled to
             `sample_rate`; if False they are rejected. Defaults to `True`.
+        max_length: int. Without a clip length: the most samples a waveform
+            may have at `sample_rate` (after resampling); a longer file is
+            rejected, checked on its length before it is resampled.
+            Defaults to `None`: `MAX_UNCLIPPED_SECONDS` at the file's rate.
+        ragged: bool. Without a clip length: return a `tf.RaggedTensor`
+            (each waveform keeps its own length) instead of a zero-padded
+            batch. Defaults to `False`.
 
     Returns:
-        float32 `Tensor` of shape `(batch, samples)`.
+        float32 `Tensor` of shape `(batch, samples)` (or a `tf.RaggedTensor`
+        of shape `(batch, None)` with `ragged=True`).
 
     Raises:
         tf.errors.InvalidArgumentError: at run time, for a request without
@@ -420,11 +429,15 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
             that are not a WAV file, a truncated WAV file, a WAV file that is
             not 16-bit PCM, a sample rate outside `MIN_SAMPLE_RATE` to
             `MAX_SAMPLE_RATE`, a WAV file with no samples, one longer than
-            `MAX_UNCLIPPED_SECONDS` (without a clip length), or (with
+            `MAX_UNCLIPPED_SECONDS` or `max_length` (without a clip length), or (with
             `resample_audio=False`) a WAV file at another sample rate. The
             message names the index of the bad instance.
     """
     name = RAW_INPUT_NAMES["audio"]
+    if clip_length is not None and (max_length is not None or ragged):
+        raise ValueError("`max_length` and `ragged` apply without a clip length only. "
+                         f"Received: clip_length={clip_length!r}, max_length={max_length!r}, "
+                         f"ragged={ragged!r}")
     audio_bytes = _with_checks(
         [_check_batch(audio_bytes, name), _check_not_empty(audio_bytes, name, "audio")],
         audio_bytes,
@@ -454,6 +467,16 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
                 "most a model without a clip length is served); send a "
                 "shorter clip.", indices=index,
             ))
+        if max_length is not None:
+            # Resampled, n samples at `rate` become ceil(n * sample_rate / rate).
+            samples = tf.size(waveform, out_type=tf.int64)
+            checks.append(_assert_each(
+                samples * sample_rate <= max_length * tf.cast(rate, tf.int64), name,
+                f"WAV file longer than the model input ({max_length} samples at "
+                f"{sample_rate} Hz, {max_length / sample_rate:g} s); split it into "
+                "shorter clips.", indices=index,
+                details=["Its duration (samples, Hz):", samples, rate],
+            ))
         with tf.control_dependencies(checks):
             waveform = tf.identity(waveform)
         if resample_audio:
@@ -470,11 +493,11 @@ def decode_audio(audio_bytes, sample_rate, clip_length=None, resample_audio=True
             decode_one, elems, parallel_iterations=1,
             fn_output_signature=tf.TensorSpec([clip_length], tf.float32),
         )
-    ragged = tf.map_fn(
+    waveforms = tf.map_fn(
         decode_one, elems, parallel_iterations=1,
         fn_output_signature=tf.RaggedTensorSpec([None], tf.float32, ragged_rank=0),
     )
-    return ragged.to_tensor()
+    return waveforms if ragged else waveforms.to_tensor()
 
 
 def check_text(text):
