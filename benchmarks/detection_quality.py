@@ -59,36 +59,16 @@ Targets (issue #17): pretrained (a or b) mAP@0.5 at least 1.5 x scratch at
 100 images; the best variant at least 0.90 mAP@0.5 at 2,000 images. The
 result's `targets` block says whether each was met.
 
-Cost, and the cut it forces. Measured on this machine's 2 CPU cores
-while other jobs held them (this script's processes at nice 19), so wall
-times were unusable and process CPU seconds were measured instead, at 128
-px, batch 16, on 200 digits-on-photos images: (a) 0.225 CPU s per training
-step (0.015 per image), about 4 s to build and trace; (b) 1.42 CPU s per
-step (0.092 per image), about 21 s to build and trace (EfficientNet's
-traced backward pass); (c) 1.75 CPU s per step (0.11 per image; its
-BatchNorm trains), about 30 s to build and trace; inference 0.002 (a),
-0.015 (b) and 0.014 (c) CPU s per image. On 2 quiet cores, wall time is
-CPU time divided by about 1.4 (image_quality.py's measured fine-tuning
-wall time, 0.027 s per 96-px image, scaled by the pixel count to 128 px
-and by about 1.35 for the YOLO head's FLOPs, against the 0.092 CPU s
-measured here). One image pass through all three variants thus costs
-about 0.22 CPU s, so 3 variants x 3 seeds x (100 + 500 + 2,000 images) x
-E epochs is 1,690 x E CPU s, while 35 minutes are about 2,940 CPU s, of
-which tracing (about 500 CPU s: 55 per training-set size and seed),
-evaluation, data and the faces (about 230 together) take their share
-first. 2,000 images x 3 variants x 3 seeds therefore fit only with one
-epoch there, and the full run takes `EPOCHS` = 4 epochs at 100 images (28
-steps), 2 at 500 (64 steps) and 1 at 2,000 (125 steps): (400 + 1,000 +
-2,000) x 0.217 x 3 seeds = 2,210 CPU s of training, about 2,940 CPU s in
-all, estimated 35 minutes of wall time on 2 quiet cores (not run here;
-the estimate is only as good as the 1.4 factor: 33 minutes at 1.5, 38 at
-1.3). The quick run (below) took 81 CPU s and 2.2 GiB peak memory.
-These are small budgets for a detector (the overfit test in
-tests/losses/test_yolo_loss.py needs 50-75 epochs to fit 8 images), so the
-0.90 mAP@0.5 target at 2,000 images may well not be met within them;
-`--epochs N` (every size) buys a longer run. Quick mode (a smoke run: 32
-training images, 1 epoch, 16 test images, 32/16 face images, 1 seed; its
-numbers say nothing).
+Cost (measured, 2026-12-02 12:18-13:01, 2 CPU cores, nothing else
+running): 2,534 s for the full run. Mean training seconds per run, 100 /
+500 / 2,000 images: (a) 58 / 85 / 140, (b) 34 / 50 / 78 (plus 51 s once
+for the frozen maps of the 2,000-image pool), (c) 61 / 83 / 143; the 27
+digit runs take about 2,200 s with evaluation, the faces about 140 s.
+That budget is why the epochs stop at 40 / 12 / 5 (about 4,000, 6,000
+and 10,000 image passes): (a) was still improving at 2,000 images (0.112
+mAP@0.5), and `--epochs N` (every size) buys a longer run. Quick mode (a
+smoke run: 32 training images, 1 epoch, 16 test images, 32/16 face
+images, 1 seed; its numbers say nothing).
 
 One JSON object on stdout (progress on stderr).
 """
