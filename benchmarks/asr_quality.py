@@ -61,11 +61,12 @@ trained the speech_embedding networks 6 epochs (150 steps: 148 s and
 168 s against the Whisper head's 256 s); both still emitted only blanks
 (greedy CER 1.000), which made "pretrained halves scratch" an easy
 target. 12 epochs give them about the Whisper head's training time.
-Expected cost from that run (649 s for 1 seed: Whisper frames 33 s;
-training 256 s Whisper head, 148 s speech_embedding, 168 s scratch; the
-rest decoding, the alpha/beta grid, real-time factors, builds): with 12
-epochs about 970 s per seed, so about 50 minutes for three seeds;
-`train_cpu_seconds` in each run lets the next run check the estimate.
+They still did not leave the all-blank plateau in 12 (the run below).
+Measured 2026-12-02 13:01-13:31 with `--seeds 2`: 1,610 s (Whisper frames
+39 s; training per seed 273 s Whisper head, 252 s speech_embedding, 249 s
+scratch; the rest decoding, the alpha/beta grid, real-time factors,
+builds), so three seeds take about 40 minutes. `train_cpu_seconds` in
+each run lets the next run check it.
 Quick mode (a smoke run; its numbers say nothing): 16 training clips, 4
 test and 4 validation clips, 1 epoch (2 for the Whisper head), 1 seed.
 """
