@@ -635,7 +635,9 @@ def detection_section(scripts):
              "docstring lists the settings and what it costs). Digits on photos at "
              f"{result['image_size']} px, {digits['test_images']} test images; each "
              "cell: COCO mAP@0.5 / mAP@[.5:.95], then training seconds and test "
-             "images per second (network and decoding).", "",
+             "images per second (network and decoding). Epochs per training-set size: "
+             + ", ".join(f"{size} images {epochs}" for size, epochs
+                         in (digits.get("epochs") or {}).items()) + ".", "",
              "| variant | " + " | ".join(f"{size} images" for size in sizes) + " |",
              "|---|" + "---|" * len(sizes)]
     for name, info in digits["variants"].items():

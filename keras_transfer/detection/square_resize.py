@@ -1,5 +1,6 @@
-"""`square_resize`: a photo padded at the bottom or right to a square, then resized."""
+"""`square_resize`: a photo padded at the bottom or right to a square, then resized (and its boxes)."""
 
+import numpy as np
 import tensorflow as tf
 
 from keras_transfer.api_export import keras_transfer_export
@@ -62,3 +63,35 @@ def square_resize(image, size):
         padded[None], boxes, tf.zeros([1], tf.int32), [out_height, out_width],
         method="bilinear", extrapolation_value=0.0)[0]
     return resized * scale
+
+
+@keras_transfer_export("keras_transfer.detection.square_resize_boxes")
+def square_resize_boxes(item, size):
+    """Moves an image's boxes to where `square_resize` puts its pixels.
+
+    The photo sits in the top-left corner of a square of its longer side
+    `side`, which is resized to `size`: a pixel `(x, y)` lands at `(x *
+    width / side, y * height / side)` of the output. Training targets must
+    be relative to that square, not to the photo: for a 640 x 480 photo a
+    box at y = 400 is 0.83 of the photo's height but 0.625 of the square's.
+
+    Args:
+        item: `keras_transfer.data.ImageBoxes` of the photo (pixels).
+        size: `(height, width)` of `square_resize`'s output, ints.
+
+    Returns:
+        `ImageBoxes` with `height, width = size` and the boxes in its
+        pixels (image id, classes and scores unchanged).
+
+    Example:
+
+    ```python
+    image = keras_transfer.detection.square_resize(photo, (256, 256))
+    boxes = keras_transfer.detection.square_resize_boxes(photo_boxes, (256, 256))
+    ```
+    """
+    out_height, out_width = int(size[0]), int(size[1])
+    side = float(max(item.width, item.height))
+    scale = np.array([out_width, out_height, out_width, out_height], "float32") / side
+    boxes = np.asarray(item.boxes, "float32").reshape(-1, 4) * scale
+    return item._replace(width=out_width, height=out_height, boxes=boxes)

@@ -77,3 +77,35 @@ def test_fit_digits_on_photos_then_predict_from_the_run_and_the_export(tmp_path,
         assert main(["predict", "--model", str(model), str(bad)]) == 2
         err = capsys.readouterr().err
         assert "not" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_training_targets_are_relative_to_the_padded_square(tmp_path, monkeypatch):
+    """A wide photo is padded at the bottom: its boxes must move to the square's
+    frame, or training and serving disagree (serving scales by the longer side)."""
+    from keras_transfer.cli import run_detect
+
+    for split in ("train", "test"):
+        folder = tmp_path / split
+        folder.mkdir()
+        photo = np.zeros((48, 96, 3), np.uint8)  # height 48, width 96
+        (folder / "a.png").write_bytes(tf.io.encode_png(photo).numpy())
+        (folder / "a.txt").write_text("0 0.5 0.75 0.25 0.5\n")  # y centre 36 px of 48
+        (folder / "classes.txt").write_text("thing\n")
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(model, images, boxes, config, verbose):
+        seen["images"], seen["boxes"] = images, boxes
+        raise Stop
+
+    monkeypatch.setattr(run_detect, "_fit", capture)
+    with pytest.raises(Stop):
+        main(["fit", "--task", "detection", "--backbone", "tiny_face_detector",
+              "--data", str(tmp_path), "--image-size", "64", "64", "--epochs", "1",
+              "--output", str(tmp_path / "run")])
+    (item,) = seen["boxes"]
+    assert seen["images"].shape == (1, 64, 64, 3) and (item.width, item.height) == (64, 64)
+    # x 36..60 of 96 and y 24..48 of the 96-pixel square, at 64 px: x 24..40, y 16..32.
+    np.testing.assert_allclose(item.boxes, [[24, 16, 40, 32]], atol=1e-4)

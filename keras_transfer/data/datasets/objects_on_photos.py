@@ -5,9 +5,8 @@ a random square crop of one of the split's real photos, split by photo,
 with objects pasted where they do not overlap each other. The photos are
 scikit-image's bundled colour photos and the photographs in Debian's
 `opencv-doc` (`/usr/share/doc/opencv-doc/examples/data`; no download):
-with scikit-image's five training photos alone a detector learned the
-backgrounds, not the objects (train mAP@0.5 0.91, test 0.003 with a frozen
-EfficientNet-Lite0 and a YOLO head). Both sets draw from one NumPy
+scikit-image's five training photos alone are too few backgrounds
+(docs/detection.md). Both sets draw from one NumPy
 generator in the order these helpers use it, so a set is reproducible
 from its seed.
 """
