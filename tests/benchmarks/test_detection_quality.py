@@ -70,6 +70,7 @@ def digits(count):
         require(False, f"digits_on_photos is not available: {error}")
 
 
+@pytest.mark.large  # two EfficientNet builds at 256 px: about 40 s
 def test_the_frozen_variant_trains_its_head_on_features_computed_once():
     images, boxes = digits(4)
     class_names = boxes[0].class_names
